@@ -1,0 +1,211 @@
+"""The torch engine: device choice, batching, CUDA out-of-memory back-off, threads, progress.
+
+Every descriptor runs its tensor work through :func:`map_batches`, so device handling and the
+host/device traffic live in one place. torch is imported lazily: ``import skmicro`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+
+__all__ = [
+    "get_torch",
+    "resolve_device",
+    "check_device_param",
+    "torch_threads",
+    "progress_bar",
+    "map_batches",
+    "to_numpy",
+    "is_cuda_oom",
+]
+
+_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
+
+
+def get_torch():
+    """Import torch on first use (kept out of ``import skmicro``)."""
+    import torch
+
+    return torch
+
+
+def check_device_param(device, *, caller="skmicro"):
+    """Validate a ``device`` parameter's value without touching any hardware."""
+    torch = get_torch()
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str) or not _DEVICE_RE.match(device):
+        raise ValueError(
+            f"The 'device' parameter of {caller} must be 'auto', 'cpu', 'cuda', 'cuda:N' or a "
+            f"torch.device. Got {device!r} instead."
+        )
+    return device
+
+
+def resolve_device(device="auto", *, caller="skmicro"):
+    """Turn a ``device`` parameter into a :class:`torch.device`, checking it is usable.
+
+    ``"auto"`` picks the current CUDA device when one is available, else the CPU.
+
+    Examples
+    --------
+    >>> from skmicro._engine import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    torch = get_torch()
+    device = check_device_param(device, caller=caller)
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"The 'device' parameter of {caller} is {str(device)!r}, but CUDA is not "
+                "available on this machine. Use device='auto' or device='cpu'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"The 'device' parameter of {caller} is {str(device)!r}, but only "
+                f"{torch.cuda.device_count()} CUDA device(s) exist."
+            )
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"The 'device' parameter of {caller} is 'mps', but MPS is not available.")
+    return dev
+
+
+@contextmanager
+def torch_threads(n_jobs=None):
+    """Set torch's intra-op CPU threads for the block (``None`` leaves them, -1 means all)."""
+    if n_jobs is None:
+        yield
+        return
+    torch = get_torch()
+    n = os.cpu_count() or 1
+    wanted = n if n_jobs < 0 else int(n_jobs)
+    if n_jobs < -1:  # joblib convention: -2 means all but one
+        wanted = max(1, n + 1 + n_jobs)
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, wanted))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _NullBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, s):
+        pass
+
+    def close(self):
+        pass
+
+
+@contextmanager
+def progress_bar(total, *, verbose=0, desc=None):
+    """A tqdm progress bar when ``verbose`` is truthy, else an object that ignores updates."""
+    if not verbose:
+        yield _NullBar()
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="img", leave=verbose > 1, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def to_numpy(t, dtype=np.float32):
+    """Detach a tensor (or pass an array), move it to host memory, return a numpy array."""
+    if isinstance(t, np.ndarray):
+        return t.astype(dtype, copy=False)
+    return t.detach().to("cpu").numpy().astype(dtype, copy=False)
+
+
+def is_cuda_oom(exc):
+    """True for a CUDA (or other accelerator) out-of-memory error."""
+    torch = get_torch()
+    oom_types = tuple(
+        t for t in (getattr(torch, "OutOfMemoryError", None),
+                    getattr(torch.cuda, "OutOfMemoryError", None)) if t is not None
+    )
+    return isinstance(exc, oom_types) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )
+
+
+def map_batches(func, array, *, batch_size, device, progress=None, caller="skmicro",
+                grad=False):
+    """Apply ``func`` to consecutive batches of ``array`` on ``device``; return numpy float32.
+
+    Parameters
+    ----------
+    func : callable
+        Takes a float32 tensor ``array[i:j]`` on ``device`` and returns a tensor (or array)
+        whose first axis has length ``j - i``.
+    array : ndarray
+        Host array, batched along axis 0.
+    batch_size : int
+        Images per batch. A CUDA out-of-memory error halves it and retries the same batch.
+    device : torch.device
+    progress : object with ``update(n)``, optional
+    grad : bool
+        Run without ``torch.inference_mode`` (for callers that need autograd).
+
+    Returns
+    -------
+    out : ndarray of float32, shape ``(len(array), ...)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro._engine import map_batches, resolve_device
+    >>> map_batches(lambda t: t.sum(dim=(1, 2)), np.ones((5, 2, 2), np.float32),
+    ...             batch_size=2, device=resolve_device("cpu"))
+    array([4., 4., 4., 4., 4.], dtype=float32)
+    """
+    torch = get_torch()
+    n = len(array)
+    out = None
+    start = 0
+    size = max(1, int(batch_size))
+    ctx = nullcontext() if grad else torch.inference_mode()
+    with ctx:
+        while start < n:
+            stop = min(start + size, n)
+            try:
+                batch = torch.from_numpy(np.ascontiguousarray(array[start:stop], np.float32))
+                result = to_numpy(func(batch.to(device, non_blocking=True)))
+            except Exception as exc:  # noqa: BLE001 - re-raised unless it is an OOM
+                if not is_cuda_oom(exc):
+                    raise
+                if size == 1:
+                    raise MemoryError(
+                        f"{caller}: out of device memory with batch_size=1 on {device}. Use "
+                        "smaller images, fewer features, or device='cpu'."
+                    ) from exc
+                size = max(1, size // 2)
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                warnings.warn(
+                    f"{caller}: out of memory on {device}; retrying with batch_size={size}.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                continue
+            if out is None:
+                out = np.empty((n,) + result.shape[1:], dtype=np.float32)
+            out[start:stop] = result
+            if progress is not None:
+                progress.update(stop - start)
+            start = stop
+    return out

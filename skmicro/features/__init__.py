@@ -1,0 +1,1 @@
+"""Image descriptors: power spectrum, wavelet scattering and VGG Gram texture vectors."""

@@ -1,0 +1,133 @@
+"""The shared skeleton of every image descriptor: validation, grouping by size, batching."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .._engine import check_device_param, progress_bar, resolve_device, torch_threads
+from .._validation import (
+    Interval,
+    _fit_context,
+    check_image_shape_param,
+    check_images,
+    check_is_fitted,
+)
+
+# Parameters every image transformer has; subclasses extend the dict.
+IMAGE_TRANSFORMER_CONSTRAINTS = {
+    "image_shape": [None, tuple, list],
+    "device": "no_validation",  # checked by the engine, which knows torch.device
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "n_jobs": [None, numbers.Integral],
+    "verbose": ["verbose"],
+}
+
+
+class ImageTransformer(TransformerMixin, BaseEstimator):
+    """Base class: images in, one float32 row of descriptors per image out.
+
+    Subclasses set ``_channels`` ("gray" or "rgb") and implement
+
+    * ``_min_shape()`` -> (h, w) or None: smallest image the descriptor supports;
+    * ``_allow_mixed_sizes()`` -> bool;
+    * ``_fit_images(images)``: learn what ``transform`` needs (e.g. the output size) and set
+      ``n_output_features_`` and any other fitted attributes;
+    * ``_transform_group(array, device, progress)`` -> ndarray (m, n_output_features_): the
+      descriptors of one same-size group, ``array`` being float32 (m, h, w[, 3]) on the host;
+    * ``_feature_names()`` -> list of str.
+    """
+
+    _channels = "gray"
+
+    def _min_shape(self):
+        return None
+
+    def _allow_mixed_sizes(self):
+        return True
+
+    def _check_common_params(self):
+        name = type(self).__name__
+        check_image_shape_param(self.image_shape, caller=name)
+        check_device_param(self.device, caller=name)
+
+    def _validate_images(self, X, *, reset):
+        return check_images(
+            X,
+            image_shape=self.image_shape,
+            channels=self._channels,
+            min_shape=self._min_shape(),
+            allow_mixed_sizes=self._allow_mixed_sizes(),
+            estimator=self,
+            reset=reset,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and the images and record what transform needs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h, w, 3), or list of images
+            Training images (see the user guide on the image input contract).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_common_params()
+        images = self._validate_images(X, reset=True)
+        self._fit_images(images)
+        return self
+
+    def transform(self, X):
+        """Compute the descriptors of images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w) or (n, h, w, 3), or list of images
+
+        Returns
+        -------
+        X_new : ndarray of shape (n, n_output_features_), float32
+        """
+        check_is_fitted(self)
+        images = self._validate_images(X, reset=False)
+        self._check_transform_images(images)
+        name = type(self).__name__
+        device = resolve_device(self.device, caller=name)
+        out = np.empty((images.n_samples, self.n_output_features_), dtype=np.float32)
+        with torch_threads(self.n_jobs), progress_bar(
+            images.n_samples, verbose=self.verbose, desc=name
+        ) as bar:
+            for idx, arr in images.groups:
+                out[idx] = self._transform_group(arr, device, bar)
+        return out
+
+    def _check_transform_images(self, images):
+        """Hook: reject images that do not match what was fitted."""
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        return np.asarray(self._feature_names(), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
