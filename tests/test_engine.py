@@ -1,0 +1,103 @@
+"""The torch engine: device parsing, batching, CUDA out-of-memory back-off, threads."""
+
+import numpy as np
+import pytest
+import torch
+
+from skmicro._engine import map_batches, progress_bar, resolve_device, torch_threads
+
+from .conftest import requires_cuda
+
+
+def test_resolve_device_auto_and_cpu():
+    assert resolve_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", 3, None, "CPU"])
+def test_bad_device_value(bad):
+    with pytest.raises(ValueError, match="'device' parameter"):
+        resolve_device(bad)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
+def test_cuda_requested_without_cuda():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda")
+
+
+def test_map_batches_covers_every_row_in_order():
+    X = np.arange(10 * 3, dtype=np.float32).reshape(10, 3)
+    seen = []
+
+    def f(t):
+        seen.append(t.shape[0])
+        return t * 2
+
+    out = map_batches(f, X, batch_size=4, device=torch.device("cpu"))
+    np.testing.assert_array_equal(out, X * 2)
+    assert seen == [4, 4, 2]
+    assert out.dtype == np.float32
+
+
+def test_oom_halves_the_batch_and_gives_the_same_result():
+    X = np.arange(16 * 2, dtype=np.float32).reshape(16, 2)
+    sizes = []
+
+    def f(t):
+        sizes.append(t.shape[0])
+        if t.shape[0] > 3:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return t.sum(dim=1)
+
+    with pytest.warns(RuntimeWarning) as record:
+        out = map_batches(f, X, batch_size=16, device=torch.device("cpu"))
+    assert [str(w.message).split("batch_size=")[1] for w in record] == ["8.", "4.", "2."]
+    np.testing.assert_array_equal(out, X.sum(axis=1))
+    assert sizes[:3] == [16, 8, 4] and set(sizes[3:]) == {2}
+
+
+def test_oom_at_batch_size_one_is_a_clear_memory_error():
+    def f(t):
+        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    with pytest.raises(MemoryError, match="batch_size=1"), pytest.warns(RuntimeWarning):
+        map_batches(f, np.zeros((2, 2), np.float32), batch_size=2, device=torch.device("cpu"))
+
+
+def test_other_errors_propagate_unchanged():
+    def f(t):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        map_batches(f, np.zeros((2, 2), np.float32), batch_size=2, device=torch.device("cpu"))
+
+
+def test_map_batches_runs_in_inference_mode():
+    flags = []
+    map_batches(lambda t: flags.append(torch.is_inference_mode_enabled()) or t,
+                np.zeros((1, 1), np.float32), batch_size=1, device=torch.device("cpu"))
+    assert flags == [True]
+
+
+def test_torch_threads_restores_setting():
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_progress_bar_counts(capsys):
+    with progress_bar(5, verbose=1, desc="x") as bar:
+        map_batches(lambda t: t, np.zeros((5, 1), np.float32), batch_size=2,
+                    device=torch.device("cpu"), progress=bar)
+        assert bar.n == 5
+
+
+@requires_cuda
+def test_map_batches_on_cuda_returns_numpy():
+    out = map_batches(lambda t: t + 1, np.zeros((3, 2), np.float32), batch_size=2,
+                      device=torch.device("cuda"))
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, 1.0)
