@@ -1,0 +1,207 @@
+"""The 2-D Morlet scattering transform in torch: kymatio's filters, a faster core.
+
+The filters are kymatio's (``kymatio.scattering2d.filter_bank``: same Morlet wavelets, same
+padding, same periodized low-pass levels), so every coefficient is kymatio's. What differs is
+how the output is reduced:
+
+* ``average="global"``: kymatio low-passes ``|U|`` with ``phi_J``, subsamples by ``2**(J-j)``,
+  removes one border sample each side and we then take the spatial mean. That chain is linear
+  in ``|U|``, so it equals one inner product ``sum_p |U|[p] * w_j[p]`` with a weight map
+  ``w_j`` computed once per shape (:func:`_mean_weights`). The result is *exactly* the spatial
+  mean of kymatio's coefficient map (up to float32 rounding) at the cost of a dot product: no
+  low-pass FFTs at all.
+* ``average="local"``: the low-pass is done on half spectra (``rfft2``/``irfft2``; ``phi`` is
+  real and even) and the map is subsampled in space, which is what kymatio's Fourier
+  periodization computes.
+
+Both modes use a real FFT of the padded image, filter whole orientation stacks in one batched
+multiply of the real/imaginary view, and keep filters cached per process (never pickled).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .._engine import get_torch
+
+__all__ = ["get_filter_bank", "scattering_coefficients", "padded_shape", "clear_filter_cache"]
+
+_CACHE = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_MAX = 16  # filter banks kept per process (a bank for 256x256, J=4 is ~25 MB)
+
+
+def padded_shape(shape, J):
+    """kymatio's padded size: the next multiple of ``2**J`` plus one ``2**J`` margin."""
+    return tuple(((s + 2**J) // 2**J + 1) * 2**J for s in shape)
+
+
+def clear_filter_cache():
+    """Drop every cached filter bank (e.g. to free device memory)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _periodize(x, res):
+    """kymatio's ``periodize_filter_fft``, vectorised: mask high frequencies, fold blocks."""
+    M, N = x.shape
+    k = 2**res
+    mask = np.ones(x.shape, np.float64)
+    sx, lx = int(M * 2 ** (-res - 1)), int(M * (1 - 2 ** (-res)))
+    sy, ly = int(N * 2 ** (-res - 1)), int(N * (1 - 2 ** (-res)))
+    mask[sx:sx + lx, :] = 0
+    mask[:, sy:sy + ly] = 0
+    return (x * mask).reshape(k, M // k, k, N // k).sum(axis=(0, 2))
+
+
+def _pad_index(n, before, after):
+    """Source index of each padded sample: kymatio's reflect padding (torch frontend)."""
+    idx = np.arange(n)
+    if before == n:  # ReflectionPad2d cannot pad by the full size: kymatio's work-around
+        idx = np.pad(idx, (before - 1, after - 1), mode="reflect")
+        return np.concatenate([idx[1:2], idx, idx[-2:-1]])
+    return np.pad(idx, (before, after), mode="reflect")
+
+
+def _mean_weights(phi_hat, k):
+    """Weights ``w`` with ``sum(U * w) == mean(unpad(subsample(ifft(fft(U) * phi_hat), k)))``.
+
+    kymatio's coefficient at kept output sample ``u`` is ``Re sum_p U[p] phi[k u - p]``
+    (``phi = ifft2(phi_hat)``), and the unpad keeps ``u = 1 .. n - 2`` on each axis, so the
+    mean is a cross-correlation of ``phi`` with the comb of kept samples. Computed in float64.
+    """
+    H, W = phi_hat.shape
+    nh, nw = H // k, W // k
+    comb = np.zeros((H, W))
+    comb[k:(nh - 1) * k:k, k:(nw - 1) * k:k] = 1.0 / ((nh - 2) * (nw - 2))
+    phi_neg = np.roll(phi_hat[::-1, ::-1], 1, axis=(0, 1))  # phi_hat(-f)
+    return np.real(np.fft.ifft2(np.fft.fft2(comb) * phi_neg))
+
+
+def _build_bank(shape, J, L):
+    """Numpy filter bank for images of ``shape``: kymatio's filters, padding, weight maps."""
+    from kymatio.scattering2d.filter_bank import gabor_2d, morlet_2d
+
+    M, N = shape
+    Mp, Np = padded_shape(shape, J)
+    psi = []  # psi[j][res]: (L, Mp / 2**res, Np / 2**res) real Fourier filters
+    for j in range(J):
+        per_theta = []
+        for theta in range(L):
+            sig = morlet_2d(Mp, Np, 0.8 * 2**j, (int(L - L / 2 - 1) - theta) * np.pi / L,
+                            3.0 / 4.0 * np.pi / 2**j, 4.0 / L)
+            f = np.real(np.fft.fft2(sig)).astype(np.float32)
+            per_theta.append([_periodize(f, res) for res in range(min(j + 1, max(J - 1, 1)))])
+        psi.append([np.stack([t[res] for t in per_theta]) for res in range(len(per_theta[0]))])
+    phi_f = np.real(np.fft.fft2(gabor_2d(Mp, Np, 0.8 * 2 ** (J - 1), 0, 0))).astype(np.float32)
+    phi = [_periodize(phi_f, res) for res in range(J)]
+    weights = [_mean_weights(phi[res], 2 ** (J - res)) for res in range(J)]
+    pm, pn = Mp - M, Np - N
+    rows = _pad_index(M, pm // 2, (pm + 1) // 2)
+    cols = _pad_index(N, pn // 2, (pn + 1) // 2)
+    return {"psi": psi, "phi": phi, "weights": weights, "rows": rows, "cols": cols}
+
+
+def get_filter_bank(shape, J, L, device):
+    """The cached torch filter bank for ``shape``, ``J``, ``L`` on ``device`` (built lazily).
+
+    Returns a dict of float32 tensors: ``psi[j][res]`` (L, h, w) Fourier filters,
+    ``phi[res]`` (h, w) Fourier low-passes, ``weights[res]`` (h * w,) mean weights, and
+    ``rows``/``cols`` int64 reflect-padding indices.
+    """
+    torch = get_torch()
+    key = (tuple(int(s) for s in shape), int(J), int(L), str(device))
+    with _CACHE_LOCK:
+        bank = _CACHE.get(key)
+    if bank is not None:
+        return bank
+    host = _build_bank(key[0], J, L)
+
+    def t(a, dtype=torch.float32):
+        return torch.as_tensor(np.ascontiguousarray(a)).to(device=device, dtype=dtype)
+
+    bank = {
+        "psi": [[t(f) for f in levels] for levels in host["psi"]],
+        "phi": [t(f) for f in host["phi"]],
+        "weights": [t(w.ravel()) for w in host["weights"]],
+        "rows": t(host["rows"], torch.int64),
+        "cols": t(host["cols"], torch.int64),
+    }
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = bank
+    return bank
+
+
+def _filter_subsample(spec, filters, k):
+    """``subsample_fourier(spec * filters, k)``: filter a spectrum, fold it ``k x k`` times.
+
+    spec : complex (..., H, W); filters : real (L, H, W). Returns complex (..., L, H/k, W/k).
+    The product runs on the real view (2 multiplies per element instead of a complex one).
+    """
+    torch = get_torch()
+    prod = torch.view_as_real(spec).unsqueeze(-4) * filters.unsqueeze(-1)
+    if k > 1:
+        *lead, H, W, _ = prod.shape
+        prod = prod.reshape(*lead, k, H // k, k, W // k, 2).mean(dim=(-5, -3))
+    return torch.view_as_complex(prod.contiguous())
+
+
+def _reduce(U, res, J, bank, average):
+    """Global: weighted sum giving the mean of kymatio's map. Local: kymatio's map itself."""
+    torch = get_torch()
+    if average == "global":
+        return U.flatten(-2) @ bank["weights"][res]
+    k = 2 ** (J - res)
+    H, W = U.shape[-2:]
+    phi = bank["phi"][res][:, : W // 2 + 1]
+    y = torch.fft.irfft2(torch.fft.rfft2(U) * phi, s=(H, W))
+    return y[..., k:(H // k - 1) * k:k, k:(W // k - 1) * k:k]
+
+
+def scattering_coefficients(x, bank, J, L, max_order, average, chunk_elems=1 << 24):
+    """Scattering coefficients of a batch of same-size images.
+
+    Parameters
+    ----------
+    x : float32 tensor (B, M, N)
+    bank : dict from :func:`get_filter_bank`
+    J, L, max_order : int
+    average : {"global", "local"}
+    chunk_elems : int
+        Cap on the complex elements of one second-order product (bounds peak memory).
+
+    Returns
+    -------
+    S0 : (B, *sp), S1 : (B, J, L, *sp), S2 : (B, J, L, J, L, *sp) or None
+        ``sp`` is ``()`` for the global average and ``(M // 2**J, N // 2**J)`` for local maps;
+        S2 is dense with zeros where ``j2 <= j1``.
+    """
+    torch = get_torch()
+    xp = x.index_select(-2, bank["rows"]).index_select(-1, bank["cols"])
+    S0 = _reduce(xp, 0, J, bank, average)
+    X = torch.fft.fft2(xp)
+    B = x.shape[0]
+    S1 = S2 = None
+    for j1 in range(J):
+        U1 = torch.fft.ifft2(_filter_subsample(X, bank["psi"][j1][0], 2**j1)).abs()
+        s1 = _reduce(U1, j1, J, bank, average)  # (B, L, *sp)
+        if S1 is None:
+            S1 = s1.new_zeros((B, J, L) + s1.shape[2:])
+        S1[:, j1] = s1
+        if max_order < 2 or j1 == J - 1:
+            continue
+        U1f = torch.fft.fft2(U1)  # (B, L, H1, W1)
+        per_t1 = max(1, chunk_elems // max(1, B * L * U1.shape[-2] * U1.shape[-1]))
+        for j2 in range(j1 + 1, J):
+            for t0 in range(0, L, per_t1):
+                spec = _filter_subsample(U1f[:, t0:t0 + per_t1], bank["psi"][j2][j1],
+                                         2 ** (j2 - j1))
+                s2 = _reduce(torch.fft.ifft2(spec).abs(), j2, J, bank, average)
+                if S2 is None:
+                    S2 = s2.new_zeros((B, J, L, J, L) + s2.shape[3:])
+                S2[:, j1, t0:t0 + per_t1, j2] = s2
+    return S0, S1, S2
