@@ -1,0 +1,219 @@
+"""Reading micrographs from PNG, TIFF, JPEG and BMP files into the image input contract.
+
+TIFF goes through tifffile (8/16/32-bit, float, planar or interleaved RGB); the other formats
+go through Pillow. Both are imported on first use and come with the ``io`` extra.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import as_float32, rgb_to_gray, validate_params
+
+__all__ = ["load_micrographs", "MICROGRAPH_EXTENSIONS"]
+
+_TIFF_EXTENSIONS = (".tif", ".tiff")
+_PILLOW_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+#: File name extensions read from a folder (compared case-insensitively).
+MICROGRAPH_EXTENSIONS = _TIFF_EXTENSIONS + _PILLOW_EXTENSIONS
+
+_EXTRA_HINT = "Install the io extra: pip install 'skmicro[io]'."
+
+
+def _import(module, what):
+    try:
+        return __import__(module, fromlist=["_"])
+    except ImportError as exc:
+        raise ImportError(f"skmicro.io needs {what}. {_EXTRA_HINT}") from exc
+
+
+def _list_files(paths_or_folder):
+    """The files to read, in order: a folder's known images sorted by name, or the given paths."""
+    if isinstance(paths_or_folder, (str, os.PathLike)):
+        path = Path(paths_or_folder)
+        if path.is_dir():
+            files = sorted(
+                (p for p in path.iterdir()
+                 if p.is_file() and p.suffix.lower() in MICROGRAPH_EXTENSIONS),
+                key=lambda p: p.name,
+            )
+            if not files:
+                raise ValueError(
+                    f"The folder '{path}' holds no micrographs: no file ends in "
+                    f"{', '.join(MICROGRAPH_EXTENSIONS)} (case-insensitive)."
+                )
+            return files
+        paths = [path]
+    else:
+        try:
+            paths = [Path(p) for p in paths_or_folder]
+        except TypeError as exc:
+            raise TypeError(
+                "The 'paths_or_folder' parameter of load_micrographs must be a folder, a file "
+                f"path or a list of file paths. Got {type(paths_or_folder).__name__} instead."
+            ) from exc
+        if not paths:
+            raise ValueError("The 'paths_or_folder' parameter of load_micrographs is empty.")
+    for p in paths:
+        if not p.is_file():
+            raise FileNotFoundError(f"Micrograph file not found: '{p}'.")
+        if p.suffix.lower() not in MICROGRAPH_EXTENSIONS:
+            raise ValueError(
+                f"Cannot read '{p}': unknown image type '{p.suffix}'. load_micrographs reads "
+                f"{', '.join(MICROGRAPH_EXTENSIONS)} files."
+            )
+    return paths
+
+
+def _read_tiff(path):
+    tifffile = _import("tifffile", "tifffile to read TIFF files")
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        arr, axes = series.asarray(), series.axes
+        miniswhite = tif.pages[0].photometric == tifffile.PHOTOMETRIC.MINISWHITE
+    if "S" in axes:  # samples (colour channels) last, whether planar or interleaved
+        arr = np.moveaxis(arr, axes.index("S"), -1)
+        axes = axes.replace("S", "") + "S"
+    keep = [i for i, a in enumerate(axes) if a in "YXS" or arr.shape[i] != 1]
+    arr = arr.reshape([arr.shape[i] for i in keep])
+    axes = "".join(axes[i] for i in keep)
+    if axes not in ("YX", "YXS"):
+        raise ValueError(
+            f"it holds an array with axes '{axes}' and shape {arr.shape} (a stack or a "
+            "volume), not one image. Split it into 2-D images, e.g. tifffile.imread(path)[i]."
+        )
+    if axes == "YXS" and arr.shape[-1] not in (1, 3, 4):
+        if arr.shape[-1] != 2:
+            raise ValueError(f"it has {arr.shape[-1]} samples per pixel; expected 1, 3 or 4.")
+        arr = arr[..., 0]  # grey plus alpha
+    if miniswhite and arr.dtype.kind in "ui":  # 0 means white in this photometric
+        arr = np.iinfo(arr.dtype).max - arr
+    return arr
+
+
+def _png_bit_depth(path):
+    """(bit depth, colour type) from a PNG header, or None for other files."""
+    with open(path, "rb") as fh:
+        head = fh.read(26)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return head[24], head[25]
+
+
+def _read_pillow(path):
+    Image = _import("PIL.Image", "Pillow to read PNG, JPEG and BMP files")
+    header = _png_bit_depth(path)
+    with Image.open(path) as im:
+        im.load()
+        if im.mode in ("LA", "La"):
+            im = im.getchannel(0)
+        elif im.mode not in ("1", "L", "F", "RGB", "RGBA") and not im.mode.startswith("I"):
+            im = im.convert("RGB")  # palette, CMYK, YCbCr, ...; alpha is dropped anyway
+        arr = np.asarray(im)
+    if arr.ndim == 3:
+        arr = arr[..., :3]  # alpha carries no micrograph information
+    if header is not None and header[0] == 16 and header[1] in (2, 6):
+        warnings.warn(
+            f"'{path}' is a 16-bit colour PNG; Pillow reads it with 8 bits per channel. Save "
+            "it as a 16-bit TIFF (or as grey) to keep the full depth.",
+            UserWarning, stacklevel=4,  # the caller of load_micrographs
+        )
+    if arr.dtype == np.int32 and arr.size and arr.min() >= 0 and arr.max() <= 65535:
+        arr = arr.astype(np.uint16)  # Pillow's "I" mode for 16-bit grey: keep its real range
+    return arr
+
+
+def _to_channels(arr, as_gray):
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 3 and arr.shape[-1] == 4:
+        arr = arr[..., :3]
+    if arr.ndim == 3 and as_gray:
+        if (arr[..., 0] == arr[..., 1]).all() and (arr[..., 0] == arr[..., 2]).all():
+            return np.ascontiguousarray(arr[..., 0])  # grey saved as RGB: keep exact integers
+        return rgb_to_gray(as_float32(arr))
+    return arr
+
+
+@validate_params(
+    {
+        "paths_or_folder": "no_validation",  # str, PathLike or iterable: checked below
+        "as_gray": ["boolean"],
+        "return_names": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False):
+    """Read micrographs from image files into the skmicro image input contract.
+
+    Parameters
+    ----------
+    paths_or_folder : str, path-like or list of them
+        A folder (its files ending in ``.png``, ``.tif``, ``.tiff``, ``.jpg``, ``.jpeg`` or
+        ``.bmp``, any case, read in sorted name order, sub-folders ignored), one file, or a
+        list of files (read in the given order).
+    as_gray : bool, default=True
+        Reduce colour images to luminance with the BT.709 weights the input contract uses
+        (the result is float32 in [0, 1]); colour images whose three channels are equal keep
+        their integer values. With False, colour images stay ``(h, w, 3)``.
+    return_names : bool, default=False
+        Also return the file names (``Path.name``), e.g. to join a table of measurements.
+
+    Returns
+    -------
+    images : list of ndarray
+        One array per file, ``(h, w)`` or ``(h, w, 3)``, sizes may differ. Integer images keep
+        their dtype (uint8, uint16, ...): the input contract scales them by the dtype's
+        maximum, so a 12-bit camera image stored in uint16 reads darker than full range.
+        Transparency is dropped; float TIFFs keep their values.
+    names : list of str
+        Only with ``return_names=True``.
+
+    Raises
+    ------
+    FileNotFoundError
+        A given path does not exist.
+    ValueError
+        A file cannot be decoded, has an unknown extension, holds a stack instead of one
+        image, or a folder holds no micrograph. The message names the file.
+    ImportError
+        Pillow or tifffile is missing (``pip install 'skmicro[io]'``).
+
+    Notes
+    -----
+    Pillow reads 16-bit colour PNGs with 8 bits per channel; such files raise a warning.
+    16-bit grey PNGs and all TIFFs keep their full depth.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from skmicro.io import load_micrographs
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> Image.fromarray(np.full((4, 6), 1000, np.uint16)).save(folder / "b.png")
+    >>> Image.fromarray(np.zeros((5, 5), np.uint8)).save(folder / "a.png")
+    >>> images, names = load_micrographs(folder, return_names=True)
+    >>> names, [(im.shape, im.dtype.name) for im in images]
+    (['a.png', 'b.png'], [((5, 5), 'uint8'), ((4, 6), 'uint16')])
+    """
+    files = _list_files(paths_or_folder)
+    images = []
+    for path in files:
+        reader = _read_tiff if path.suffix.lower() in _TIFF_EXTENSIONS else _read_pillow
+        try:
+            arr = reader(path)
+        except ImportError:
+            raise
+        except Exception as exc:  # decoders raise their own types (OSError, TiffFileError, ...)
+            raise ValueError(
+                f"Cannot read micrograph '{path}': {exc or type(exc).__name__}"
+            ) from exc
+        if arr.ndim not in (2, 3) or arr.size == 0:
+            raise ValueError(f"Cannot read micrograph '{path}': decoded shape {arr.shape}.")
+        images.append(_to_channels(arr, as_gray))
+    return (images, [p.name for p in files]) if return_names else images
