@@ -247,6 +247,10 @@ def check_images(
     if channels not in ("gray", "rgb"):  # pragma: no cover - programming error
         raise ValueError(f"channels must be 'gray' or 'rgb', got {channels!r}")
 
+    if isinstance(X, (list, tuple)) and len(X) and all(
+        not isinstance(row, (str, bytes)) and np.ndim(row) == 1 for row in X
+    ):  # a list of 1-D rows is a table, not a list of images
+        return _check_tabular(X, image_shape, channels, min_shape, estimator, reset, name, caller)
     if isinstance(X, (list, tuple)):
         _forget_tabular_fit(estimator, reset)
         return _check_image_list(X, channels, min_shape, allow_mixed_sizes, name, caller)

@@ -145,7 +145,7 @@ def test_pandas_output_and_names():
     X = np.random.default_rng(8).normal(size=(3, 4, 4))
     df = _ps().set_output(transform="pandas").fit_transform(X)
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns)[:2] == ["S_qy-2_qx0", "S_qy-2_qx1"]
+    assert list(df.columns)[:2] == ["S_qy0_qx0", "S_qy0_qx1"]
 
 
 def test_pickle_clone_and_no_mutation():

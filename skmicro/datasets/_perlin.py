@@ -158,7 +158,7 @@ def make_perlin_textures(
     >>> X.shape, np.round(params["angle"][:3], 3)
     ((8, 64, 64), array([0.   , 0.393, 0.785]))
     >>> X, params = make_perlin_textures(design="grid", n_per_axis=2, size=32, random_state=0)
-    >>> X.shape, sorted(set(params["scale"]))
+    >>> X.shape, np.unique(params["scale"]).tolist()
     ((8, 32, 32), [5.0, 10.0])
     """
     if design not in _DESIGNS:

@@ -100,10 +100,12 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         self._check_transform_images(images)
         name = type(self).__name__
         device = resolve_device(self.device, caller=name)
-        out = np.empty((images.n_samples, self.n_output_features_), dtype=np.float32)
         with torch_threads(self.n_jobs), progress_bar(
             images.n_samples, verbose=self.verbose, desc=name
         ) as bar:
+            if len(images.groups) == 1:  # one size: the group's rows are already in order
+                return self._transform_group(images.groups[0][1], device, bar)
+            out = np.empty((images.n_samples, self.n_output_features_), dtype=np.float32)
             for idx, arr in images.groups:
                 out[idx] = self._transform_group(arr, device, bar)
         return out

@@ -191,9 +191,10 @@ class PowerSpectrumFeatures(ImageTransformer):
 
     # -- the computation ----------------------------------------------------------------------
     def _window(self, h, w):
-        """Wave numbers q_y (ascending from -q to +q) and columns q_x >= 0 that are kept."""
+        """Wave numbers q_y and q_x >= 0 kept: FFT order for the full plane (no gather on the
+        hot path), ascending from -crop to +crop for the cropped window."""
         if self.crop is None:
-            return np.arange(-(h // 2), (h + 1) // 2), np.arange(w // 2 + 1)
+            return np.fft.fftfreq(h, 1.0 / h).astype(np.int64), np.arange(w // 2 + 1)
         return np.arange(-self.crop, self.crop + 1), np.arange(self.crop + 1)
 
     @staticmethod
@@ -215,7 +216,7 @@ class PowerSpectrumFeatures(ImageTransformer):
                 dtype=torch.float32)
         else:
             qy, cols = self._window(h, w)
-            rows_t = torch.as_tensor(qy % h, device=device)
+            rows_t = None if self.crop is None else torch.as_tensor(qy % h, device=device)
             cols_t = torch.as_tensor(cols, device=device)
             weights = self._column_weights(w, cols)
             if stat == "spectrum":
@@ -225,13 +226,18 @@ class PowerSpectrumFeatures(ImageTransformer):
             weights_t = torch.as_tensor(weights, device=device, dtype=torch.float32)
 
         def compute(x):
-            if self.rescale:
-                lo = x.amin(dim=(1, 2), keepdim=True)
-                span = x.amax(dim=(1, 2), keepdim=True) - lo
-                x = torch.where(span > 0, (x - lo) * (2.0 / span.clamp_min(1e-30)) - 1.0,
-                                torch.zeros_like(x))
             spec = torch.fft.rfft2(x)
-            power = spec.real.square() + spec.imag.square()  # |FFT|^2, (b, h, w//2+1)
+            power = spec.abs().square_()  # |FFT|^2, (b, h, w//2+1)
+            if self.rescale:
+                # Rescaling x' = a x + b is linear: |FFT x'|^2 = a^2 |FFT x|^2 except at q = 0,
+                # so it costs one multiply on the output instead of passes over the input.
+                lo = x.amin(dim=(1, 2))
+                span = x.amax(dim=(1, 2)) - lo
+                a = torch.where(span > 0, 2.0 / span.clamp_min(1e-30), torch.zeros_like(span))
+                b = torch.where(span > 0, -1.0 - a * lo, torch.zeros_like(span))
+                dc = a * spec[:, 0, 0].real + b * (h * w)
+                power.mul_(a.square().view(-1, 1, 1))
+                power[:, 0, 0] = dc.square()
             if stat == "autocorrelation":
                 power = torch.fft.irfft2(power, s=(h, w))[..., : w // 2 + 1]
             if self.radial:
@@ -240,6 +246,8 @@ class PowerSpectrumFeatures(ImageTransformer):
                 sums = torch.zeros(x.shape[0], counts.shape[0], device=x.device)
                 sums.index_add_(1, bin_index, vals)
                 out = (sums / counts)[:, :-1]  # drop the overflow bin
+            elif rows_t is None:  # full half plane, rows in FFT order: no gather needed
+                out = power.mul_(weights_t).reshape(x.shape[0], -1)
             else:
                 out = (power.index_select(1, rows_t).index_select(2, cols_t) * weights_t)
                 out = out.reshape(x.shape[0], -1)
