@@ -1,0 +1,294 @@
+"""Pairwise distances computed in row blocks on the torch device.
+
+:func:`iter_distance_blocks` is the one distance kernel of the package: it yields the distances
+from consecutive row blocks of ``X`` to all rows of ``Y`` as device tensors, so a caller can
+consume them (SMACOF, landmark placement, stress) without ever holding an ``(n, n)`` matrix.
+:func:`blockwise_distances` fills a host array with them; :class:`PairwiseDistances` is the
+transformer that makes the ``metric="precomputed"`` route a Pipeline step.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from skmicro._engine import check_device_param, get_torch, resolve_device, torch_threads, to_numpy
+from skmicro._validation import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
+
+__all__ = ["PairwiseDistances", "blockwise_distances", "iter_distance_blocks", "block_rows"]
+
+_METRICS = ("euclidean", "cosine")
+# Elements per device block: 4 M float32 values (16 MB) keep a block and its temporaries in
+# cache-friendly territory on the CPU and far below any GPU's memory.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def block_rows(n_cols, block_elements=_BLOCK_ELEMENTS):
+    """Rows per block so that one ``(rows, n_cols)`` block holds about ``block_elements``."""
+    return int(max(1, min(block_elements // max(1, n_cols), 1 << 20)))
+
+
+def _prepare(A, metric, device, dtype):
+    torch = get_torch()
+    t = torch.as_tensor(np.ascontiguousarray(A), device=device).to(dtype)
+    if metric == "cosine":
+        norms = torch.linalg.vector_norm(t, dim=1, keepdim=True)
+        t = t / torch.where(norms > 0, norms, torch.ones_like(norms))
+        return t, None
+    return t, (t * t).sum(dim=1)
+
+
+def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="cpu", dtype=None,
+                         block_elements=_BLOCK_ELEMENTS):
+    """Yield ``(start, stop, block)`` with ``block`` the distances ``X[start:stop]`` -> ``Y``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    Y : ndarray of shape (m, n_features) or None
+        None means ``Y = X`` (then the diagonal is exactly 0).
+    metric : {"euclidean", "cosine"}
+        Euclidean distance, or cosine distance ``1 - cos(x, y)`` in [0, 2].
+    device : str or torch.device
+    dtype : torch dtype or None
+        Compute dtype; default: float64 for float64 input, else float32.
+    block_elements : int
+        About how many distances one block holds.
+
+    Yields
+    ------
+    start, stop : int
+    block : torch.Tensor of shape (stop - start, m), on ``device``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro.manifold import iter_distance_blocks
+    >>> X = np.array([[0.0, 0.0], [3.0, 4.0]])
+    >>> [(i, j, b.tolist()) for i, j, b in iter_distance_blocks(X)]
+    [(0, 2, [[0.0, 5.0], [5.0, 0.0]])]
+    """
+    torch = get_torch()
+    device = resolve_device(device) if isinstance(device, str) else device
+    if dtype is None:
+        dtype = torch.float64 if np.asarray(X).dtype == np.float64 else torch.float32
+    same = Y is None
+    yt, ysq = _prepare(X if same else Y, metric, device, dtype)
+    n = len(X)
+    step = block_rows(len(yt), block_elements)
+    with torch.inference_mode():
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            if same:
+                xt, xsq = yt[start:stop], (None if ysq is None else ysq[start:stop])
+            else:
+                xt, xsq = _prepare(X[start:stop], metric, device, dtype)
+            # One GEMM per block; the expanded form loses digits only for nearly equal rows,
+            # which the clamp keeps non-negative and the exact diagonal fixes for X is Y.
+            block = xt @ yt.T
+            if metric == "cosine":
+                block.neg_().add_(1.0).clamp_(0.0, 2.0)
+            else:
+                block.mul_(-2.0).add_(xsq[:, None]).add_(ysq[None, :]).clamp_(min=0.0).sqrt_()
+            if same:
+                block.diagonal(offset=start).zero_()
+            yield start, stop, block
+
+
+def blockwise_distances(X, Y=None, *, metric="euclidean", device="cpu", out=None, dtype=None):
+    """Distances from each row of ``X`` to each row of ``Y``, computed in blocks on ``device``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    Y : ndarray of shape (m, n_features) or None
+        None means ``Y = X``; the result is then exactly symmetric with a zero diagonal.
+    metric : {"euclidean", "cosine"}
+    device : str or torch.device
+    out : ndarray of shape (n, m) or None
+        Host array to fill (avoids one more ``(n, m)`` allocation).
+    dtype : numpy dtype or None
+        Result dtype; default float64 for float64 input, else float32.
+
+    Returns
+    -------
+    D : ndarray of shape (n, m)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro.manifold import blockwise_distances
+    >>> blockwise_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0]]))
+    array([[0.],
+           [5.]])
+    """
+    torch = get_torch()
+    X = np.asarray(X)
+    if dtype is None:
+        dtype = np.float64 if X.dtype == np.float64 else np.float32
+    dtype = np.dtype(dtype)
+    m = len(X) if Y is None else len(Y)
+    if out is None:
+        out = np.empty((len(X), m), dtype=dtype)
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    for start, stop, block in iter_distance_blocks(X, Y, metric=metric, device=device,
+                                                   dtype=tdtype):
+        out[start:stop] = to_numpy(block, dtype)
+    if Y is None and metric == "euclidean":
+        # Symmetrize the GEMM round-off so that the matrix passes strict symmetry checks.
+        _symmetrize_inplace(out)
+    return out
+
+
+def _symmetrize_inplace(D, step=2048):
+    """``D = (D + D.T) / 2`` in place, in tiles (no ``(n, n)`` temporary)."""
+    n = len(D)
+    for i in range(0, n, step):
+        for j in range(i, n, step):
+            a = D[i:i + step, j:j + step]
+            b = D[j:j + step, i:i + step]
+            avg = (a + b.T) * 0.5
+            D[i:i + step, j:j + step] = avg
+            D[j:j + step, i:i + step] = avg.T
+
+
+class PairwiseDistances(TransformerMixin, BaseEstimator):
+    """Distances to the training samples, as a Pipeline step.
+
+    ``fit`` keeps the training rows; ``transform(X)`` returns the distances of each row of
+    ``X`` to them, shape ``(n_samples, n_train)``, computed in blocks on the torch device. This
+    makes ``MDSEmbedder(metric="precomputed")`` usable after any feature extractor, with
+    out-of-sample test samples.
+
+    Parameters
+    ----------
+    metric : {"euclidean", "cosine"}, default="euclidean"
+        Euclidean distance (eq. 4 of Lubbers et al. for texture vectors), or cosine distance
+        ``1 - cos(x, y)``.
+    device : str or torch.device, default="auto"
+        Where the distances are computed: "auto" (CUDA when available), "cpu", "cuda:N".
+    n_jobs : int or None, default=None
+        CPU threads for torch (None: leave torch's setting; -1: all cores).
+
+    Attributes
+    ----------
+    X_fit_ : ndarray of shape (n_train, n_features_in_)
+        The training rows (float32 or float64, as given).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame with string column names.
+
+    See Also
+    --------
+    MDSEmbedder : Embeds the distances in a low-dimensional space.
+    sklearn.metrics.pairwise_distances : The same distances on the CPU, in one piece.
+
+    Notes
+    -----
+    ``fit_transform(X)`` returns the training matrix, exactly symmetric with a zero diagonal
+    for the Euclidean metric. The result has the input's float dtype (float32 input gives a
+    float32 matrix, half the memory). Output columns are named ``pairwisedistances0``, ...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro import PairwiseDistances
+    >>> pd = PairwiseDistances(device="cpu").fit(np.array([[0.0, 0.0], [3.0, 4.0]]))
+    >>> pd.transform(np.array([[0.0, 4.0]]))
+    array([[4., 3.]])
+    """
+
+    _parameter_constraints: dict = {
+        "metric": [StrOptions(set(_METRICS))],
+        "device": "no_validation",  # checked by the engine, which knows torch.device
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, *, metric="euclidean", device="auto", n_jobs=None):
+        self.metric = metric
+        self.device = device
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Store the training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : PairwiseDistances
+        """
+        check_device_param(self.device, caller=type(self).__name__)
+        # copy=True: the caller may change X later; our reference rows must not move.
+        self.X_fit_ = validate_data(self, X, dtype=[np.float64, np.float32], copy=True)
+        return self
+
+    def transform(self, X):
+        """Distances of each row of ``X`` to the training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        D : ndarray of shape (n_samples, n_train)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._distances(X, self.X_fit_)
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return the symmetric training distance matrix (computed once).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        D : ndarray of shape (n_samples, n_samples)
+        """
+        self.fit(X)
+        return self._distances(self.X_fit_, None)
+
+    def _distances(self, X, Y):
+        dtype = np.result_type(X.dtype, self.X_fit_.dtype)
+        device = resolve_device(self.device, caller=type(self).__name__)
+        with torch_threads(self.n_jobs):
+            return blockwise_distances(X.astype(dtype, copy=False),
+                                       None if Y is None else Y.astype(dtype, copy=False),
+                                       metric=self.metric, device=device, dtype=dtype)
+
+    def get_feature_names_out(self, input_features=None):
+        """One output name per training sample: ``pairwisedistances0``, ... .
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(len(self.X_fit_))], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,129 @@
+"""Quality of an embedding: Kruskal stress (eq. 8), R^2 of linear read-out (Table I, eqs. 11-13)
+and the angle between regression vectors (eq. 14) of Lubbers et al. (2017)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import check_array, check_consistent_length
+
+from skmicro._engine import get_torch, resolve_device, torch_threads
+from skmicro.manifold._mds import _check_dissimilarities, _kruskal_stress, _Rows
+
+__all__ = ["kruskal_stress", "embedding_r2", "regression_angle"]
+
+
+def kruskal_stress(D, embedding, *, device="cpu"):
+    """Kruskal stress-1 of an embedding, eq. (8): ``sqrt(sum (d - dhat)^2 / sum d^2)``.
+
+    Parameters
+    ----------
+    D : array-like of shape (n_samples, n_samples)
+        Symmetric, non-negative dissimilarities with a zero diagonal.
+    embedding : array-like of shape (n_samples, n_components)
+    device : str or torch.device, default="cpu"
+        Where the embedded distances are formed (in blocks; no ``(n, n)`` copy).
+
+    Returns
+    -------
+    stress : float
+        0 for a perfect embedding; Kruskal's guide: 0.025 excellent, 0.05 good, 0.1 fair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro.metrics import kruskal_stress
+    >>> D = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> kruskal_stress(D, [[0.0], [2.0]])
+    1.0
+    """
+    D = check_array(D, dtype=[np.float64, np.float32], input_name="D")
+    E = check_array(embedding, dtype=np.float64, input_name="embedding")
+    _check_dissimilarities(D, square=True, caller="kruskal_stress", name="D")
+    check_consistent_length(D, E)
+    dev = resolve_device(device, caller="kruskal_stress")
+    with torch_threads(1), get_torch().inference_mode():
+        return _kruskal_stress(_Rows(D, dev), E, dev)
+
+
+def _ols(embedding, params):
+    E = check_array(embedding, dtype=np.float64, input_name="embedding")
+    P = check_array(params, ensure_2d=False, dtype=np.float64, input_name="params")
+    check_consistent_length(E, P)
+    P2 = P.reshape(len(P), -1)
+    A = np.c_[E, np.ones(len(E))]
+    coef, *_ = np.linalg.lstsq(A, P2, rcond=None)
+    return A, P2, coef
+
+
+def embedding_r2(embedding, params):
+    """Coefficient of determination of an OLS fit from the embedding to each parameter.
+
+    Fits ``p_hat = beta . x_hat + gamma`` (eqs. 11-12) by ordinary least squares and returns
+    ``R^2 = 1 - sum (p - p_hat)^2 / sum (p - mean p)^2`` (eq. 13), as in Table I.
+
+    Parameters
+    ----------
+    embedding : array-like of shape (n_samples, n_components)
+    params : array-like of shape (n_samples,) or (n_samples, n_params)
+        Generating parameters (e.g. scale k and noise amplitude A).
+
+    Returns
+    -------
+    r2 : float or ndarray of shape (n_params,)
+        A float for 1-D ``params``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro.metrics import embedding_r2
+    >>> E = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    >>> round(embedding_r2(E, 2 * E[:, 0] - E[:, 1] + 5), 12)
+    1.0
+    """
+    A, P, coef = _ols(embedding, params)
+    resid = ((P - A @ coef) ** 2).sum(axis=0)
+    total = ((P - P.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(total > 0, 1 - resid / np.where(total > 0, total, 1.0), np.nan)
+    return float(r2[0]) if np.ndim(params) == 1 else r2
+
+
+def regression_angle(embedding, params, *, degrees=True):
+    """Angle between the OLS regression vectors of two parameters, eq. (14).
+
+    ``theta = arccos(beta_A . beta_k / (|beta_A| |beta_k|))``; 90 degrees means the embedding
+    encodes the two parameters along orthogonal directions.
+
+    Parameters
+    ----------
+    embedding : array-like of shape (n_samples, n_components)
+    params : array-like of shape (n_samples, 2)
+        The two parameters, one per column.
+    degrees : bool, default=True
+        Degrees (True) or radians.
+
+    Returns
+    -------
+    angle : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro.metrics import regression_angle
+    >>> E = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    >>> round(regression_angle(E, np.c_[E[:, 0], E[:, 0] + E[:, 1]]), 6)
+    45.0
+    """
+    P = np.asarray(params)
+    if P.ndim != 2 or P.shape[1] != 2:
+        raise ValueError(
+            f"params must have shape (n_samples, 2), one column per parameter; got shape "
+            f"{P.shape}.")
+    _, _, coef = _ols(embedding, params)
+    b1, b2 = coef[:-1, 0], coef[:-1, 1]
+    norm = np.linalg.norm(b1) * np.linalg.norm(b2)
+    if norm == 0:
+        raise ValueError("A regression vector is zero (a parameter is constant or not "
+                         "linearly related to the embedding); the angle is undefined.")
+    angle = float(np.arccos(np.clip(b1 @ b2 / norm, -1.0, 1.0)))
+    return float(np.degrees(angle)) if degrees else angle
