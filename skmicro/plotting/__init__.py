@@ -1,0 +1,15 @@
+"""Figures for reading descriptors and embeddings (matplotlib, the ``plot`` extra).
+
+matplotlib is imported only when a function draws, so ``import skmicro.plotting`` works
+without it; every function returns the matplotlib Axes it drew on and accepts ``ax=``.
+"""
+
+from ._descriptor import plot_power_spectrum, plot_s2_spectrum, plot_scattering_descriptor
+from ._embedding import plot_embedding
+
+__all__ = [
+    "plot_embedding",
+    "plot_power_spectrum",
+    "plot_s2_spectrum",
+    "plot_scattering_descriptor",
+]
