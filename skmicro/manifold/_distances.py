@@ -23,7 +23,8 @@ from skmicro._validation import (
     validate_data,
 )
 
-__all__ = ["PairwiseDistances", "blockwise_distances", "iter_distance_blocks", "block_rows"]
+__all__ = ["PairwiseDistances", "blockwise_distances", "iter_distance_blocks", "block_rows",
+           "host_tensor"]
 
 _METRICS = ("euclidean", "cosine")
 # Elements per device block: 4 M float32 values (16 MB) keep a block and its temporaries in
@@ -36,9 +37,16 @@ def block_rows(n_cols, block_elements=_BLOCK_ELEMENTS):
     return int(max(1, min(block_elements // max(1, n_cols), 1 << 20)))
 
 
+def host_tensor(a):
+    """A CPU tensor viewing ``a`` (copied only when ``a`` is read-only or not contiguous)."""
+    a = np.ascontiguousarray(a)
+    # torch warns on read-only buffers (e.g. memory maps) even though we never write to them.
+    return get_torch().from_numpy(a if a.flags.writeable else a.copy())
+
+
 def _prepare(A, metric, device, dtype):
     torch = get_torch()
-    t = torch.as_tensor(np.ascontiguousarray(A), device=device).to(dtype)
+    t = host_tensor(A).to(device=device, dtype=dtype)
     if metric == "cosine":
         norms = torch.linalg.vector_norm(t, dim=1, keepdim=True)
         t = t / torch.where(norms > 0, norms, torch.ones_like(norms))

@@ -31,7 +31,12 @@ from skmicro._validation import (
     check_is_fitted,
     validate_data,
 )
-from skmicro.manifold._distances import block_rows, blockwise_distances, iter_distance_blocks
+from skmicro.manifold._distances import (
+    block_rows,
+    blockwise_distances,
+    host_tensor,
+    iter_distance_blocks,
+)
 
 __all__ = ["MDSEmbedder"]
 
@@ -102,7 +107,7 @@ class _Rows:
         self.shape = (D.shape[0], D.shape[1] if columns is None else len(columns))
         if device.type != "cpu" and columns is None:
             try:  # SMACOF reads D every iteration: keep it on the GPU when it fits
-                self.resident = torch.from_numpy(D).to(device)
+                self.resident = host_tensor(D).to(device)
             except Exception as exc:  # noqa: BLE001
                 if not is_cuda_oom(exc):
                     raise
@@ -115,7 +120,7 @@ class _Rows:
         block = self.host[start:stop]
         if self.columns is not None:
             block = block[:, self.columns]
-        return torch.from_numpy(np.ascontiguousarray(block)).to(self.device, non_blocking=True)
+        return host_tensor(block).to(self.device, non_blocking=True)
 
 
 def _embedded_distances(xq, y):

@@ -1,0 +1,124 @@
+"""MDSEmbedder vs sklearn.manifold.MDS on the same dissimilarity matrices.
+
+Each configuration runs in a fresh subprocess so that peak resident memory (ru_maxrss) belongs
+to that fit alone; the matrix is built inside the subprocess and its size is subtracted
+(reported "peak" = fit-time growth over the process after building D). Stress is Kruskal
+stress-1 (eq. 8) of each returned embedding, computed by the same function for both.
+
+Data: a 1-D angle manifold with scale and noise, mapped nonlinearly into 31 features
+(like the texture vectors of Lubbers et al.), Euclidean distances.
+
+    python benchmarks/bench_mds.py            # N = 1,000 / 5,000 (both), 20,000 (ours), 1e6 landmark
+    python benchmarks/bench_mds.py --quick    # N = 500 / 1,000, landmark 20,000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def features(n, seed=0):
+    rng = np.random.default_rng(seed)
+    th, s, a = rng.uniform(0, np.pi, n), rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    lat = np.c_[np.cos(2 * th), np.sin(2 * th), s, a]
+    W = rng.normal(size=(4, 28)) * 1.5
+    b = rng.uniform(0, 2 * np.pi, 28)
+    F = np.c_[2 * (1 + s)[:, None] * lat[:, :2], a, 0.4 * np.cos(lat @ W + b)]
+    return F + rng.normal(scale=0.05, size=F.shape)
+
+
+def _rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_one(which, n, n_landmarks):
+    """Runs in a subprocess; prints one JSON line."""
+    import torch  # noqa: F401  (import cost outside the timing)
+
+    from skmicro import MDSEmbedder
+    from skmicro.manifold import blockwise_distances
+    from skmicro.metrics import kruskal_stress
+
+    F = features(n)
+    if which == "landmark":
+        before = _rss_mb()
+        t = time.perf_counter()
+        mds = MDSEmbedder(method="landmark", n_landmarks=n_landmarks, random_state=0,
+                          device="cpu").fit(F)
+        elapsed = time.perf_counter() - t
+        peak = _rss_mb() - before
+        return dict(which=which, n=n, time=elapsed, peak_mb=peak, stress=mds.stress_,
+                    stress_note="subsample of 2,000")
+    D = blockwise_distances(F, device="cpu")  # float64, exactly symmetric
+    # Warm-up on a tiny matrix (torch kernels, sklearn imports) outside the timing.
+    if which == "sklearn":
+        from sklearn.manifold import MDS
+
+        MDS(metric="precomputed", init="classical_mds", n_init=1).fit(D[:50, :50])
+    else:
+        MDSEmbedder(metric="precomputed", device="cpu").fit(D[:50, :50])
+    before = _rss_mb()
+    t = time.perf_counter()
+    if which == "sklearn":
+        from sklearn.manifold import MDS
+
+        est = MDS(n_components=2, metric="precomputed", init="classical_mds", n_init=1,
+                  random_state=0, normalized_stress=True)
+        E = est.fit_transform(D)
+    else:
+        est = MDSEmbedder(n_components=2, metric="precomputed", random_state=0, device="cpu")
+        E = est.fit_transform(D)
+    elapsed = time.perf_counter() - t
+    peak = _rss_mb() - before
+    return dict(which=which, n=n, time=elapsed, peak_mb=peak,
+                stress=kruskal_stress(D, E), n_iter=int(est.n_iter_))
+
+
+def spawn(which, n, n_landmarks=1000):
+    out = subprocess.run([sys.executable, __file__, "--one", which, str(n), str(n_landmarks)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        which, n, nl = args.one
+        print(json.dumps(run_one(which, int(n), int(nl))))
+        return
+    both = [500, 1000] if args.quick else [1000, 5000]
+    ours_only = [] if args.quick else [20000]
+    landmark_runs = [(20000, 500)] if args.quick else [(20000, 1000), (1_000_000, 1000)]
+
+    print("| N | sklearn time (s) | ours time (s) | speed-up | sklearn peak (MB) | "
+          "ours peak (MB) | sklearn stress-1 | ours stress-1 | stress ratio (ours/sk) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in both:
+        sk, us = spawn("sklearn", n), spawn("ours", n)
+        print(f"| {n:,} | {sk['time']:.2f} | {us['time']:.2f} | {sk['time'] / us['time']:.1f}x "
+              f"| {sk['peak_mb']:.0f} | {us['peak_mb']:.0f} | {sk['stress']:.5f} | "
+              f"{us['stress']:.5f} | {us['stress'] / sk['stress']:.6f} |", flush=True)
+    for n in ours_only:
+        us = spawn("ours", n)
+        print(f"| {n:,} | (does not fit: ~{n * n * 8 * 6 / 1e9:.0f} GB) | {us['time']:.2f} | - "
+              f"| - | {us['peak_mb']:.0f} | - | {us['stress']:.5f} | - |", flush=True)
+    print("\n| landmark mode N | n_landmarks | time (s) | peak (MB) | stress-1 (2,000-point "
+          "subsample) |\n|---|---|---|---|---|")
+    for lm_n, lm_l in landmark_runs:
+        lm = spawn("landmark", lm_n, lm_l)
+        print(f"| {lm_n:,} | {lm_l:,} | {lm['time']:.1f} | {lm['peak_mb']:.0f} | "
+              f"{lm['stress']:.5f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+import pickle
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmicro import PairwiseDistances
+from skmicro.manifold import blockwise_distances, iter_distance_blocks
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(23, 5))
+Y = RNG.normal(size=(7, 5))
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_blockwise_matches_scipy(metric, dtype, tol):
+    got = blockwise_distances(X.astype(dtype), Y.astype(dtype), metric=metric)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, cdist(X, Y, metric=metric), atol=tol)
+
+
+def test_small_blocks_cover_all_rows():
+    blocks = list(iter_distance_blocks(X, block_elements=2 * len(X)))
+    assert [b[:2] for b in blocks[:2]] == [(0, 2), (2, 4)]
+    full = np.concatenate([b[2].numpy() for b in blocks])
+    np.testing.assert_allclose(full, cdist(X, X), atol=1e-10)
+
+
+def test_self_distances_symmetric_zero_diagonal():
+    D = blockwise_distances(X * 1e3)
+    assert np.array_equal(D, D.T)
+    assert np.all(np.diagonal(D) == 0)
+
+
+def test_transformer_fit_transform_and_transform():
+    pd = PairwiseDistances(device="cpu")
+    D = pd.fit_transform(X)
+    np.testing.assert_allclose(D, cdist(X, X), atol=1e-10)
+    np.testing.assert_allclose(pd.transform(Y), cdist(Y, X), atol=1e-10)
+    assert pd.get_feature_names_out()[:2].tolist() == ["pairwisedistances0", "pairwisedistances1"]
+
+
+def test_fit_copies_and_does_not_modify_input():
+    Xc = X.copy()
+    pd = PairwiseDistances(device="cpu").fit(Xc)
+    assert np.array_equal(Xc, X)
+    Xc[:] = 0.0
+    np.testing.assert_allclose(pd.transform(Y), cdist(Y, X), atol=1e-10)
+
+
+def test_float32_preserved_and_pickle_clone():
+    pd = PairwiseDistances(metric="cosine", device="cpu").fit(X.astype(np.float32))
+    assert pd.transform(Y.astype(np.float32)).dtype == np.float32
+    again = pickle.loads(pickle.dumps(pd))
+    np.testing.assert_array_equal(again.transform(Y), pd.transform(Y))
+    assert clone(pd).get_params() == pd.get_params()
+
+
+def test_set_output_pandas():
+    pytest.importorskip("pandas")
+    out = PairwiseDistances(device="cpu").set_output(transform="pandas").fit(X).transform(Y)
+    assert out.shape == (7, 23) and out.columns[0] == "pairwisedistances0"
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"metric": "manhattan"}, "'metric' parameter"),
+    ({"device": "gpu"}, "'device' parameter"),
+])
+def test_bad_params(bad, match):
+    with pytest.raises(ValueError, match=match):
+        PairwiseDistances(**bad).fit(X)
+
+
+def test_nan_and_wrong_width():
+    with pytest.raises(ValueError, match="NaN"):
+        PairwiseDistances(device="cpu").fit(np.r_[X, [[np.nan] * 5]])
+    pd = PairwiseDistances(device="cpu").fit(X)
+    with pytest.raises(ValueError, match="features"):
+        pd.transform(X[:, :3])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    pd = PairwiseDistances(device="cuda").fit(X)
+    np.testing.assert_allclose(pd.transform(Y), cdist(Y, X), atol=1e-8)
+
+
+# Expected failures of scikit-learn's estimator checks, shared with tests/test_common.py.
+PAIRWISE_EXPECTED_FAILED = {}
+
+
+@parametrize_with_checks([PairwiseDistances(device="cpu")],
+                         expected_failed_checks=lambda est: PAIRWISE_EXPECTED_FAILED)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
