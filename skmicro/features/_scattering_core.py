@@ -129,6 +129,8 @@ def get_filter_bank(shape, J, L, device):
         "rows": t(host["rows"], torch.int64),
         "cols": t(host["cols"], torch.int64),
     }
+    bank["blocked"] = [[_block_filters(f, 2 ** (j - res)) if j > res else None
+                        for res, f in enumerate(levels)] for j, levels in enumerate(bank["psi"])]
     with _CACHE_LOCK:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
@@ -136,18 +138,38 @@ def get_filter_bank(shape, J, L, device):
     return bank
 
 
-def _filter_subsample(spec, filters, k):
+def _block_filters(filters, k, tol=1e-7):
+    """Filters laid out for :func:`_filter_subsample`: ``(h*w, n_blocks, L)``, divided by k**2.
+
+    Fourier subsampling by ``k`` sums ``k x k`` blocks of the filtered spectrum; blocks where
+    every orientation's filter is below ``tol`` times its maximum (far below float32 rounding
+    of the kept terms) are left out of the sum.
+    """
+    L, H, W = filters.shape
+    blocks = filters.reshape(L, k, H // k, k, W // k).permute(2, 4, 1, 3, 0)
+    blocks = blocks.reshape((H // k) * (W // k), k * k, L)
+    keep = (blocks.abs().amax(dim=(0, 2)) > tol * filters.abs().max()).nonzero().flatten()
+    return keep, (blocks[:, keep] / (k * k)).contiguous()
+
+
+def _filter_subsample(spec, filters, k, blocked=None):
     """``subsample_fourier(spec * filters, k)``: filter a spectrum, fold it ``k x k`` times.
 
-    spec : complex (..., H, W); filters : real (L, H, W). Returns complex (..., L, H/k, W/k).
-    The product runs on the real view (2 multiplies per element instead of a complex one).
+    spec : complex (B, C, H, W); filters : real (L, H, W). Returns complex (B, C, L, H/k, W/k).
+    For ``k > 1`` the multiply and the fold are one batched matmul over the (few) blocks of
+    each frequency, so the full-size product is never written to memory.
     """
     torch = get_torch()
-    prod = torch.view_as_real(spec).unsqueeze(-4) * filters.unsqueeze(-1)
-    if k > 1:
-        *lead, H, W, _ = prod.shape
-        prod = prod.reshape(*lead, k, H // k, k, W // k, 2).mean(dim=(-5, -3))
-    return torch.view_as_complex(prod.contiguous())
+    if k == 1:
+        prod = torch.view_as_real(spec).unsqueeze(2) * filters.unsqueeze(-1)
+        return torch.view_as_complex(prod)
+    keep, fb = blocked if blocked is not None else _block_filters(filters, k)
+    B, C, H, W = spec.shape
+    hk, wk = H // k, W // k
+    sb = torch.view_as_real(spec).reshape(B, C, k, hk, k, wk, 2).permute(3, 5, 0, 1, 6, 2, 4)
+    sb = sb.reshape(hk * wk, B * C * 2, k * k)[:, :, keep]
+    out = torch.bmm(sb, fb).reshape(hk, wk, B, C, 2, -1).permute(2, 3, 5, 0, 1, 4)
+    return torch.view_as_complex(out.contiguous())
 
 
 def _reduce(U, res, J, bank, average):
@@ -187,7 +209,8 @@ def scattering_coefficients(x, bank, J, L, max_order, average, chunk_elems=1 << 
     B = x.shape[0]
     S1 = S2 = None
     for j1 in range(J):
-        U1 = torch.fft.ifft2(_filter_subsample(X, bank["psi"][j1][0], 2**j1)).abs()
+        U1 = torch.fft.ifft2(_filter_subsample(X[:, None], bank["psi"][j1][0], 2**j1,
+                                               bank["blocked"][j1][0]))[:, 0].abs()
         s1 = _reduce(U1, j1, J, bank, average)  # (B, L, *sp)
         if S1 is None:
             S1 = s1.new_zeros((B, J, L) + s1.shape[2:])
@@ -199,7 +222,7 @@ def scattering_coefficients(x, bank, J, L, max_order, average, chunk_elems=1 << 
         for j2 in range(j1 + 1, J):
             for t0 in range(0, L, per_t1):
                 spec = _filter_subsample(U1f[:, t0:t0 + per_t1], bank["psi"][j2][j1],
-                                         2 ** (j2 - j1))
+                                         2 ** (j2 - j1), bank["blocked"][j2][j1])
                 s2 = _reduce(torch.fft.ifft2(spec).abs(), j2, J, bank, average)
                 if S2 is None:
                     S2 = s2.new_zeros((B, J, L, J, L) + s2.shape[3:])
