@@ -35,6 +35,17 @@ def _demo(args):
     return 0
 
 
+def _reproduce(args):
+    from .reproduce import run_lubbers2017
+
+    out = args.out or ("results-quick" if args.quick else "results")
+    run_lubbers2017(quick=args.quick, out=out, device=args.device, seed=args.seed,
+                    descriptors=args.descriptors, verbose=args.verbose,
+                    figures=not args.no_figures)
+    print(f"\nwrote {out}/results.json, {out}/table.md and figures")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="skmicro", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +57,19 @@ def build_parser():
     demo.add_argument("--n-pairs", type=int, default=8)
     demo.add_argument("--verbose", type=int, default=0)
     demo.set_defaults(func=_demo)
+
+    rep = sub.add_parser("reproduce", help="reproduce a paper's results")
+    rep.add_argument("paper", choices=["lubbers2017"])
+    rep.add_argument("--quick", action="store_true",
+                     help="fewer trials and a 5x5x5 grid: minutes on a laptop CPU")
+    rep.add_argument("--out", default=None, help="output folder (default: results[-quick])")
+    rep.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--descriptors", nargs="+", default=None,
+                     choices=["power_spectrum", "vgg_gram", "scattering"])
+    rep.add_argument("--no-figures", action="store_true")
+    rep.add_argument("--verbose", type=int, default=1)
+    rep.set_defaults(func=_reproduce)
     return parser
 
 

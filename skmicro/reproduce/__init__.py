@@ -1,0 +1,5 @@
+"""Reproductions of published results: ``skmicro reproduce lubbers2017``."""
+
+from ._lubbers2017 import PAPER, Lubbers2017Settings, run_lubbers2017
+
+__all__ = ["PAPER", "Lubbers2017Settings", "run_lubbers2017"]

@@ -1,0 +1,63 @@
+"""The Lubbers 2017 reproduction on a tiny configuration: schema, files, and sanity of scores."""
+
+import json
+
+import numpy as np
+import pytest
+
+from skmicro.cli import main
+from skmicro.reproduce import Lubbers2017Settings, run_lubbers2017
+
+
+def _tiny(**kw):
+    base = dict(image_size=32, angle_amplitudes=[0.5], angle_sizes=[12], angle_trials=2,
+                grid_per_axis=3, grid_dims=[1, 2, 3], regression_dim=3,
+                descriptors=("power_spectrum",))
+    base.update(kw)
+    return Lubbers2017Settings.quick(**base)
+
+
+def test_results_schema_and_files(tmp_path):
+    pytest.importorskip("matplotlib")
+    res = run_lubbers2017(settings=_tiny(), out=tmp_path, device="cpu", verbose=0)
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk["angle_task"] == res["angle_task"]
+    row, = on_disk["angle_task"]
+    assert set(row) >= {"descriptor", "noise_amplitude", "n_images", "rmse", "rmse_std",
+                        "stress", "trials"}
+    assert row["descriptor"] == "power_spectrum" and row["trials"] == 2
+    assert row["n_images"] == 12 and row["noise_amplitude"] == 0.5
+    assert 0 <= row["rmse"] <= np.pi / np.sqrt(12) + 1e-9  # RMSE of wrapped residuals is bounded
+    assert 0 <= row["stress"] < 1
+    g = on_disk["grid_task"]["power_spectrum"]
+    assert g["embedding_dims"] == [1, 2, 3]
+    assert len(g["stress"]) == len(g["r2_scale"]) == len(g["r2_noise"]) == 3
+    # more dimensions never fit the distances worse (up to optimizer noise)
+    assert g["stress"][2] <= g["stress"][0] + 1e-3
+    assert 0 <= g["regression_angle_deg"] <= 180
+    assert (tmp_path / "table.md").read_text().startswith("## Angle task")
+    for name in ("fig5_rings.png", "fig6_rmse_vs_A.png", "fig7_stress_vs_A.png",
+                 "fig8_stress_vs_dim.png", "fig9_embedding3d_power_spectrum.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_same_seed_same_numbers():
+    a = run_lubbers2017(settings=_tiny(grid_dims=[2]), device="cpu", verbose=0, figures=False)
+    b = run_lubbers2017(settings=_tiny(grid_dims=[2]), device="cpu", verbose=0, figures=False)
+    assert a["angle_task"][0]["rmse"] == pytest.approx(b["angle_task"][0]["rmse"], rel=1e-6)
+
+
+def test_unknown_descriptor():
+    with pytest.raises(ValueError, match="unknown descriptors"):
+        run_lubbers2017(settings=_tiny(), descriptors=["sift"], verbose=0)
+
+
+def test_cli_demo(capsys):
+    assert main(["demo", "--size", "32", "--n-pairs", "2", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "| 90 |" in out
+
+
+def test_cli_rejects_unknown_paper():
+    with pytest.raises(SystemExit):
+        main(["reproduce", "gatys2015"])
