@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmicro import PairwiseDistances
 from skmicro.manifold import blockwise_distances, iter_distance_blocks
@@ -90,11 +89,3 @@ def test_cuda_matches_cpu():
     np.testing.assert_allclose(pd.transform(Y), cdist(Y, X), atol=1e-8)
 
 
-# Expected failures of scikit-learn's estimator checks, shared with tests/test_common.py.
-PAIRWISE_EXPECTED_FAILED = {}
-
-
-@parametrize_with_checks([PairwiseDistances(device="cpu")],
-                         expected_failed_checks=lambda est: PAIRWISE_EXPECTED_FAILED)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)

@@ -7,7 +7,6 @@ from sklearn.base import clone
 from sklearn.manifold import MDS
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmicro import MDSEmbedder, PairwiseDistances
 from skmicro.metrics import kruskal_stress
@@ -199,21 +198,3 @@ def test_cuda_matches_cpu():
     np.testing.assert_allclose(b.transform(F[:5]), a.transform(F[:5]), atol=1e-5)
 
 
-# Expected failures of scikit-learn's estimator checks, shared with tests/test_common.py.
-_NOT_REFIT = (
-    "transform places each training sample again against the fixed embedding; with the "
-    "default eps=1e-6 (scikit-learn's loose stopping rule) embedding_ is not fully converged, "
-    "so transform(X) moves some points by up to ~2% of the embedding's extent (> atol=0.01)"
-)
-MDS_EXPECTED_FAILED = {
-    "check_transformer_general": _NOT_REFIT,
-    "check_transformer_data_not_an_array": _NOT_REFIT,
-}
-
-
-@parametrize_with_checks(
-    [MDSEmbedder(random_state=0, device="cpu"),
-     MDSEmbedder(method="landmark", n_landmarks=5, random_state=0, device="cpu")],
-    expected_failed_checks=lambda est: MDS_EXPECTED_FAILED if est.method == "smacof" else {})
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
