@@ -202,3 +202,10 @@ def test_missing_path_is_a_clear_error(tmp_path):
 def test_network_cache_is_shared():
     assert vgg.get_network(None, seed=5) is vgg.get_network(None, seed=5)
     assert vgg.get_network(None, seed=5) is not vgg.get_network(None, seed=6)
+
+
+def test_network_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(vgg, "_CACHE_SIZE", 2)
+    nets = [vgg.get_network(None, seed=100 + seed) for seed in range(3)]
+    assert len(vgg._CACHE) <= 2
+    assert vgg.get_network(None, seed=102) is nets[2]  # most recent survives

@@ -26,6 +26,7 @@ import io
 import os
 import pickle
 import threading
+from collections import OrderedDict
 import warnings
 from importlib import resources
 
@@ -92,7 +93,7 @@ def _make_module_class():
         """VGG-19 conv stack; ``forward`` stops at the deepest requested layer.
 
         Returns the rectified outputs ``relu(conv_k)`` of the requested layers, each
-        ``(batch, channels, h, w)``. Weights are buffers (no autograd) in channels_last
+        ``(batch, channels, h, w)``; ``padding_mode`` is ``"zeros"`` (VGG's) or ``"circular"``. Weights are buffers (no autograd) in channels_last
         layout, which the oneDNN CPU convolutions and cuDNN both prefer.
         """
 
@@ -106,14 +107,18 @@ def _make_module_class():
                 self.register_buffer(f"{name}_w", w)
                 self.register_buffer(f"{name}_b", state[f"{name}.bias"].to(torch.float32))
 
-        def forward(self, x, layers):
+        def forward(self, x, layers, padding_mode="zeros"):
             wanted = set(layers)
             last = max(LAYER_NAMES.index(name) for name in wanted)
             pool = F.avg_pool2d if self.pooling == "avg" else F.max_pool2d
+            # "circular" wraps the borders: the network then sees a periodic image (a torus).
+            circular = padding_mode == "circular"
             out = {}
             for name in LAYER_NAMES[: last + 1]:
+                if circular:
+                    x = F.pad(x, (1, 1, 1, 1), mode="circular")
                 x = F.relu(F.conv2d(x, getattr(self, f"{name}_w"), getattr(self, f"{name}_b"),
-                                    padding=1))
+                                    padding=0 if circular else 1))
                 if name in wanted:
                     out[name] = x
                 if name in _POOL_AFTER and name != LAYER_NAMES[last]:
@@ -124,7 +129,10 @@ def _make_module_class():
 
 
 _MODULE_CLASS = None
-_CACHE = {}
+# Least-recently-used networks: a few stay loaded, so fits with fresh random seeds (e.g.
+# random_state=None in a grid search) cannot pile up 80 MB networks.
+_CACHE = OrderedDict()
+_CACHE_SIZE = 4
 _CACHE_LOCK = threading.Lock()
 
 
@@ -182,6 +190,9 @@ def get_network(weights, *, pooling="avg", device="cpu", seed=0, caller="skmicro
         if net is None:
             state = load_state(weights, seed=seed, caller=caller)
             net = _CACHE[key] = build_network(state, pooling, device)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        _CACHE.move_to_end(key)
     return net
 
 

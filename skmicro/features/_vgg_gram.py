@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 import os
 import threading
+from collections import OrderedDict
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -15,9 +16,22 @@ from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
 
 DEFAULT_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 
-# Index/scale plans and projections are built once per process and device, never pickled.
-_PLANS = {}
+# Index/scale plans and projections are built once per process and device, never pickled;
+# least recently used ones are dropped beyond _PLANS_SIZE (fresh seeds make fresh projections).
+_PLANS = OrderedDict()
+_PLANS_SIZE = 16
 _PLANS_LOCK = threading.Lock()
+
+
+def _cached(key, build):
+    with _PLANS_LOCK:
+        value = _PLANS.get(key)
+        if value is None:
+            value = _PLANS[key] = build()
+            while len(_PLANS) > _PLANS_SIZE:
+                _PLANS.popitem(last=False)
+        _PLANS.move_to_end(key)
+    return value
 
 
 def _vgg19():
@@ -247,7 +261,11 @@ default="vgg19-normalized"
             caller=type(self).__name__,
         )
 
-    def _transform_group(self, array, device, progress):
+    def _texture_function(self, device, padding_mode="zeros"):
+        """The fitted map from a (b, h, w, 3) RGB tensor in [0, 1] to texture rows.
+
+        Differentiable: texture synthesis (``skmicro.synthesis``) optimizes pixels through it.
+        """
         torch = get_torch()
         net = self._network(device)
         plan = _gram_plan(self.layers_, self.gram, device)
@@ -258,14 +276,17 @@ default="vgg19-normalized"
 
         def features(batch):
             x = _preprocess(batch, prep, torch)  # (b, 3, h, w), channels_last memory
-            acts = net(x, self.layers_)
+            acts = net(x, self.layers_, padding_mode)
             rows = [gram_rows(acts[lay], idx, scale * sw)
                     for lay, (idx, scale), sw in zip(self.layers_, plan, sqrt_w)]
             rows = torch.cat(rows, dim=1)
             return rows if proj is None else srht(rows, *proj)
 
-        return map_batches(features, array, batch_size=self.batch_size, device=device,
-                           progress=progress, caller=type(self).__name__)
+        return features
+
+    def _transform_group(self, array, device, progress):
+        return map_batches(self._texture_function(device), array, batch_size=self.batch_size,
+                           device=device, progress=progress, caller=type(self).__name__)
 
     def _feature_names(self):
         if self.n_components is not None:
@@ -311,41 +332,39 @@ def gram_rows(act, flat_index, scale):
 def _gram_plan(layers, gram, device):
     """Per layer: flat indices of the kept Gram entries and their constant scale 1/(2N)
     (times sqrt(2) off the diagonal for the upper triangle)."""
-    key = ("plan", tuple(layers), gram, str(device))
-    with _PLANS_LOCK:
-        plan = _PLANS.get(key)
-        if plan is None:
-            torch = get_torch()
-            vgg = _vgg19()
-            plan = []
-            for lay in layers:
-                n = vgg.LAYER_CHANNELS[lay]
-                if gram == "upper":
-                    i, k = np.triu_indices(n)
-                    scale = np.where(i == k, 1.0, np.sqrt(2.0)) / (2.0 * n)
-                else:
-                    i, k = np.unravel_index(np.arange(n * n), (n, n))
-                    scale = np.full(n * n, 1.0 / (2.0 * n))
-                plan.append((torch.from_numpy(i * n + k).to(device),
-                             torch.from_numpy(scale.astype(np.float32)).to(device)))
-            _PLANS[key] = plan
-    return plan
+
+    def build():
+        torch = get_torch()
+        vgg = _vgg19()
+        plan = []
+        for lay in layers:
+            n = vgg.LAYER_CHANNELS[lay]
+            if gram == "upper":
+                i, k = np.triu_indices(n)
+                scale = np.where(i == k, 1.0, np.sqrt(2.0)) / (2.0 * n)
+            else:
+                i, k = np.unravel_index(np.arange(n * n), (n, n))
+                scale = np.full(n * n, 1.0 / (2.0 * n))
+            plan.append((torch.from_numpy(i * n + k).to(device),
+                         torch.from_numpy(scale.astype(np.float32)).to(device)))
+        return plan
+
+    return _cached(("plan", tuple(layers), gram, str(device)), build)
 
 
 def _projection(seed, dim, n_components, device):
-    """Seeded SRHT parameters: random signs (dim,) and sorted sampled rows (n_components,)."""
-    key = ("srht", seed, dim, n_components, str(device))
-    with _PLANS_LOCK:
-        proj = _PLANS.get(key)
-        if proj is None:
-            torch = get_torch()
-            rng = np.random.default_rng([seed, 1])  # independent of the random-weight stream
-            padded = 1 << (dim - 1).bit_length()
-            signs = rng.integers(0, 2, dim).astype(np.float32) * 2 - 1
-            rows = np.sort(rng.choice(padded, n_components, replace=False))
-            proj = _PLANS[key] = (torch.from_numpy(signs).to(device),
-                                  torch.from_numpy(rows).to(device), padded)
-    return proj
+    """Seeded SRHT parameters: random signs (dim,), sorted sampled rows (n_components,) and
+    the padded (power of two) length."""
+
+    def build():
+        torch = get_torch()
+        rng = np.random.default_rng([seed, 1])  # independent of the random-weight stream
+        padded = 1 << (dim - 1).bit_length()
+        signs = rng.integers(0, 2, dim).astype(np.float32) * 2 - 1
+        rows = np.sort(rng.choice(padded, n_components, replace=False))
+        return (torch.from_numpy(signs).to(device), torch.from_numpy(rows).to(device), padded)
+
+    return _cached(("srht", seed, dim, n_components, str(device)), build)
 
 
 def srht(x, signs, rows, padded):
