@@ -8,7 +8,7 @@ is listed with its reason.
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmicro import MDSEmbedder, PairwiseDistances, PowerSpectrumFeatures
+from skmicro import MDSEmbedder, PairwiseDistances, PowerSpectrumFeatures, VGGGramFeatures
 
 _MDS_NOT_REFIT = (
     "transform places each training sample again against the fixed embedding; with the "
@@ -19,6 +19,10 @@ _MDS_NOT_REFIT = (
 # (estimator, {check name: reason it is expected to fail})
 CASES = [
     (PowerSpectrumFeatures(image_shape=(1, -1), device="cpu"), {}),
+    (VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
+                     random_state=0), {}),
+    (VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
+                     n_components=8, random_state=0), {}),
     (PairwiseDistances(device="cpu"), {}),
     (MDSEmbedder(random_state=0, device="cpu"), {
         "check_transformer_general": _MDS_NOT_REFIT,

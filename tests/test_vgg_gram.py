@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 from scipy.spatial.distance import pdist
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmicro import VGGGramFeatures
 from skmicro.features import _vgg19 as vgg
@@ -203,17 +202,3 @@ def test_cpu_gpu_agree():
     np.testing.assert_allclose(gpu, cpu, rtol=1e-3, atol=1e-3 * np.abs(cpu).max())
 
 
-EXPECTED_FAILED_CHECKS = {}
-
-
-@parametrize_with_checks(
-    [
-        VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
-                        random_state=0),
-        VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
-                        n_components=8, random_state=0),
-    ],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
