@@ -8,7 +8,6 @@ from scipy.ndimage import gaussian_filter
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmicro import ScatteringFeatures
 from skmicro.features import _scattering_core
@@ -278,28 +277,3 @@ def test_cpu_gpu_agree(rng):
         assert_close(gpu, cpu, rtol=1e-5)
 
 
-# sklearn's checks feed tables of 1 to 10 columns, i.e. 1xd images with d as small as 1; any
-# scattering needs at least 2**J >= 2 pixels per side and refuses smaller images with a clear
-# ValueError (by design), so every check that fits on such a table fails for that reason only.
-_TOO_SMALL = "sklearn's check data are 1xd images (d <= 10); scattering needs >= 2**J = 2 rows"
-EXPECTED_FAILED_CHECKS = {name: _TOO_SMALL for name in [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
-    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array",
-    "check_transformer_general", "check_transformer_preserve_dtypes",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
-    "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
-    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
-    "check_fit2d_predict1d",
-]}
-
-
-@parametrize_with_checks(
-    [ScatteringFeatures(J=1, L=2, image_shape=(1, -1), device="cpu")],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
