@@ -6,13 +6,13 @@ import pytest
 from skmicro.datasets._grains import _render_grains, make_grain_microstructures
 
 # The documented model, written out again here (not imported) so that the test is independent.
-H0, K_HP, K_WH, K_OR = 60.0, 150.0, 55.0, 40.0
+H0, K_HP, H_SAT, EPS_C, K_OR = 60.0, 150.0, 70.0, 0.6, 40.0
 
 
 def documented_hardness(d, r, f, rp):
     eps = 2.0 / np.sqrt(3.0) * np.log(1.0 / (1.0 - r))
     orowan = np.array([K_OR * np.sqrt(fi) / ri if fi > 0 else 0.0 for fi, ri in zip(f, rp)])
-    return H0 + K_HP / np.sqrt(d) + K_WH * np.sqrt(eps) + orowan
+    return H0 + K_HP / np.sqrt(d) + H_SAT * (1 - np.exp(-eps / EPS_C)) + orowan
 
 
 def clean_params(**changes):
@@ -31,7 +31,7 @@ def test_shapes_range_and_params():
     assert X.shape == (40, 32, 32) and X.dtype == np.float32
     assert y.shape == (40,) and y.dtype == np.float64
     assert X.min() >= 0 and X.max() <= 1
-    assert 4 <= params["grain_size"].min() and params["grain_size"].max() <= 25
+    assert 3 <= params["grain_size"].min() and params["grain_size"].max() <= 12
     assert 0 <= params["reduction"].min() and params["reduction"].max() <= 0.7
     has = params["particle_fraction"] > 0
     assert 0 < has.sum() < 40
@@ -65,12 +65,12 @@ def test_hardness_follows_documented_formula_without_noise():
 def test_hardness_hand_checked_cases():
     from skmicro.datasets._grains import _hardness
 
-    # d = 4 um annealed: 60 + 150 / 2 = 135. d = 25 um, eps = 1, f = 0.04, r_p = 0.5 um:
-    # 60 + 30 + 55 + 40 * 0.2 / 0.5 = 161.
-    r_unit_strain = 1.0 - np.exp(-np.sqrt(3.0) / 2.0)
-    h = _hardness(dict(grain_size=[4.0, 25.0], reduction=[0.0, r_unit_strain],
+    # d = 4 um annealed: 60 + 150 / 2 = 135. d = 25 um, eps = 0.6 ln 2 (half of the Voce
+    # saturation), f = 0.04, r_p = 0.5 um: 60 + 30 + 70 / 2 + 40 * 0.2 / 0.5 = 141.
+    r_half = 1.0 - np.exp(-np.sqrt(3.0) / 2.0 * 0.6 * np.log(2.0))
+    h = _hardness(dict(grain_size=[4.0, 25.0], reduction=[0.0, r_half],
                        particle_fraction=[0.0, 0.04], particle_radius=[0.0, 0.5]))
-    np.testing.assert_allclose(h, [135.0, 161.0])
+    np.testing.assert_allclose(h, [135.0, 141.0])
 
 
 def test_measurement_noise_has_requested_scatter():

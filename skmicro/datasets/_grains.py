@@ -4,7 +4,7 @@ Each image is the rolling-plane section of a polycrystal: a Voronoi tessellation
 follow a spatially varying density (so grain sizes spread log-normally), stretched along x by
 plane-strain rolling, etched (dark grain-boundary grooves on a bright matrix, grain-to-grain
 shading), optionally with dark second-phase particles, then blurred and noisy like a light
-micrograph. Hardness adds Hall-Petch, Taylor work-hardening and Orowan particle terms.
+micrograph. Hardness adds Hall-Petch, Voce work-hardening and Orowan particle terms.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ PIXEL_SIZE_UM = 0.5
 #: alloy, not a calibrated material.
 H0_HV = 60.0  # friction (lattice) hardness
 K_HALL_PETCH = 150.0  # HV * um**0.5
-K_WORK_HARDENING = 55.0  # HV per sqrt(equivalent strain)
+K_WORK_HARDENING = 70.0  # HV, saturation of work hardening (Voce)
+STRAIN_WORK_HARDENING = 0.6  # Voce strain scale
 K_OROWAN = 40.0  # HV * um
 
 # Rendering levels of the etched section (intensity in [0, 1]).
@@ -50,16 +51,16 @@ def _draw_params(rng):
     """One image's processing and imaging parameters (see make_grain_microstructures)."""
     has_particles = rng.random() < 0.5
     return {
-        "grain_size": float(np.exp(rng.uniform(np.log(4.0), np.log(25.0)))),
+        "grain_size": float(np.exp(rng.uniform(np.log(3.0), np.log(12.0)))),
         "grain_size_spread": rng.uniform(0.0, 0.5),
         "reduction": rng.uniform(0.0, 0.7),
         "particle_fraction": rng.uniform(0.02, 0.12) if has_particles else 0.0,
-        "particle_radius": rng.uniform(0.5, 2.0) if has_particles else 0.0,
-        "etch_depth": rng.uniform(0.4, 0.8),
+        "particle_radius": rng.uniform(0.75, 2.0) if has_particles else 0.0,
+        "etch_depth": rng.uniform(0.5, 0.8),
         "etch_contrast": rng.uniform(0.02, 0.15),
         "boundary_width": rng.uniform(0.6, 1.4),
-        "blur_sigma": rng.uniform(0.3, 1.5),
-        "noise_std": rng.uniform(0.01, 0.08),
+        "blur_sigma": rng.uniform(0.3, 1.0),
+        "noise_std": rng.uniform(0.01, 0.05),
     }
 
 
@@ -72,7 +73,8 @@ def _hardness(params):
     strain = 2.0 / np.sqrt(3.0) * np.log(1.0 / (1.0 - r))  # von Mises, plane strain
     with np.errstate(divide="ignore", invalid="ignore"):
         orowan = np.where(f > 0, K_OROWAN * np.sqrt(f) / np.where(rp > 0, rp, 1.0), 0.0)
-    return H0_HV + K_HALL_PETCH / np.sqrt(d) + K_WORK_HARDENING * np.sqrt(strain) + orowan
+    hardening = K_WORK_HARDENING * (1.0 - np.exp(-strain / STRAIN_WORK_HARDENING))
+    return H0_HV + K_HALL_PETCH / np.sqrt(d) + hardening + orowan
 
 
 def _seed_mask(shape, spacing, spread, rng):
@@ -87,10 +89,11 @@ def _seed_mask(shape, spacing, spread, rng):
     sy, sx = spacing
     n_mean = h * w / (np.pi / 4.0 * sy * sx)
     if spread > 0:
-        # Field on a coarse grid of one grain per cell, smoothed over ~2 grains.
-        gh, gw = int(np.ceil(h / sy)) + 2, int(np.ceil(w / sx)) + 2
+        # Field on a coarse grid of one grain per cell, smoothed over ~2 grains; at least
+        # 16 cells a side, or the smoothing of a tiny periodic grid leaves ~no variance.
+        gh, gw = max(int(np.ceil(h / sy)) + 2, 16), max(int(np.ceil(w / sx)) + 2, 16)
         field = ndi.gaussian_filter(rng.standard_normal((gh, gw)), 2.0, mode="wrap")
-        field *= 1.0 / max(field.std(), 1e-12)
+        field /= field.std()
         dens = np.exp(spread * field - spread**2 / 2.0)
         n_cand = rng.poisson(n_mean * dens.max())
         ys, xs = rng.uniform(0, h, n_cand), rng.uniform(0, w, n_cand)
@@ -191,8 +194,8 @@ def make_grain_microstructures(
 
     ========================  ====================================================
     ``grain_size``            mean equivalent-circle grain diameter before rolling,
-                              micrometres, log-uniform on [4, 25] (one pixel is
-                              0.5 um, so 8 to 50 pixels)
+                              micrometres, log-uniform on [3, 12] (one pixel is
+                              0.5 um, so 6 to 24 pixels)
     ``grain_size_spread``     width of the grain-size distribution, uniform on
                               [0, 0.5]: the seed density varies as
                               exp(spread * G) with G a smooth Gaussian field, so
@@ -205,28 +208,31 @@ def make_grain_microstructures(
                               (carbides), uniform on [0.02, 0.12] for half of the
                               images, else 0
     ``particle_radius``       mean particle radius, micrometres, uniform on
-                              [0.5, 2] (0 without particles); radii spread
+                              [0.75, 2] (0 without particles); radii spread
                               log-normally by 25 %
-    ``etch_depth``            relative darkness of the boundary grooves, [0.4, 0.8]
+    ``etch_depth``            relative darkness of the boundary grooves, [0.5, 0.8]
     ``etch_contrast``         grain-to-grain grey-level standard deviation from
                               orientation-dependent etching, [0.02, 0.15]
     ``boundary_width``        groove width (Gaussian sigma), pixels, [0.6, 1.4]
-    ``blur_sigma``            optical blur (Gaussian sigma), pixels, [0.3, 1.5]
-    ``noise_std``             additive Gaussian noise, [0.01, 0.08]
+    ``blur_sigma``            optical blur (Gaussian sigma), pixels, [0.3, 1.0]
+    ``noise_std``             additive Gaussian noise, [0.01, 0.05]
     ``hardness``              the noise-free model hardness below, HV
     ========================  ====================================================
 
-    Hardness model (HV), with d in micrometres::
+    Hardness model (HV), with d and r_p in micrometres::
 
         H = H0 + k / sqrt(d)                       Hall-Petch, H0 = 60, k = 150
-            + K_wh * sqrt(eps)                     Taylor work hardening, K_wh = 55,
-                                                   eps = 2/sqrt(3) * ln(1 / (1 - r))
+            + H_s * (1 - exp(-eps / eps_c))        work hardening with dynamic recovery
+                                                   (Kocks-Mecking, Voce form), H_s = 70,
+                                                   eps_c = 0.6, von Mises strain of plane-
+                                                   strain rolling eps = 2/sqrt(3) ln(1/(1-r))
             + K_or * sqrt(f) / r_p                 Orowan particle strengthening
                                                    (spacing ~ r_p / sqrt(f)), K_or = 40
             + N(0, hardness_noise**2)              measurement scatter
 
     The constants are of the order of a copper or mild-steel alloy; they are illustrative,
-    not a calibrated material. ``y`` spans about 90 to 230 HV.
+    not a calibrated material. ``y`` spans about 100 to 230 HV. The imaging parameters
+    (etching, blur, noise) and the size spread do not enter the hardness.
 
     Parameters
     ----------
