@@ -110,14 +110,14 @@ class _NullBar:
 
 
 @contextmanager
-def progress_bar(total, *, verbose=0, desc=None):
+def progress_bar(total, *, verbose=0, desc=None, unit="img"):
     """A tqdm progress bar when ``verbose`` is truthy, else an object that ignores updates."""
     if not verbose:
         yield _NullBar()
         return
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="img", leave=verbose > 1, dynamic_ncols=True)
+    bar = tqdm(total=total, desc=desc, unit=unit, leave=verbose > 1, dynamic_ncols=True)
     try:
         yield bar
     finally:

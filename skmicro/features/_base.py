@@ -113,6 +113,16 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
     def _check_transform_images(self, images):
         """Hook: reject images that do not match what was fitted."""
 
+    def _check_same_size_as_fit(self, images, fix):
+        """For outputs whose layout depends on the image size: every image has the fitted size."""
+        for shape in images.shapes:
+            if tuple(shape) != tuple(self.image_shape_):
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on {self.image_shape_[0]}x"
+                    f"{self.image_shape_[1]} images but X holds {shape[0]}x{shape[1]} images. "
+                    f"Use images of the training size, or {fix}."
+                )
+
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
 

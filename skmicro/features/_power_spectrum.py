@@ -179,15 +179,8 @@ class PowerSpectrumFeatures(ImageTransformer):
         return self
 
     def _check_transform_images(self, images):
-        if self.radial:
-            return
-        for shape in images.shapes:
-            if tuple(shape) != tuple(self.image_shape_):
-                raise ValueError(
-                    f"PowerSpectrumFeatures was fitted on {self.image_shape_[0]}x"
-                    f"{self.image_shape_[1]} images but X holds {shape[0]}x{shape[1]} images. "
-                    "Use images of the training size, or radial=True for mixed sizes."
-                )
+        if not self.radial:
+            self._check_same_size_as_fit(images, "radial=True for mixed sizes")
 
     # -- the computation ----------------------------------------------------------------------
     def _window(self, h, w):

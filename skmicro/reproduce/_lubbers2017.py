@@ -290,7 +290,7 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
     t_start = time.perf_counter()
     n_steps = (len(settings.angle_amplitudes) * len(settings.angle_sizes) * settings.angle_trials
                + 1) * len(settings.descriptors)
-    with progress_bar(n_steps, verbose=verbose, desc="lubbers2017") as bar:
+    with progress_bar(n_steps, verbose=verbose, desc="lubbers2017", unit="step") as bar:
         angle_rows, examples = run_angle_task(settings, seed=seed, device=device,
                                               verbose=verbose, timer=timer, bar=bar)
         t_angle = time.perf_counter() - t_start
