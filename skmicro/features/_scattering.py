@@ -10,7 +10,7 @@ import numpy as np
 from .._engine import get_torch, map_batches
 from .._validation import Interval, StrOptions
 from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
-from ._scattering_core import get_filter_bank, scattering_coefficients
+from ._scattering_core import get_filter_bank, map_image_threads, scattering_coefficients
 from ._scattering_readout import depth_of_well, orientation_profile
 
 __all__ = ["ScatteringFeatures", "LOG_FLOOR"]
@@ -236,9 +236,11 @@ class ScatteringFeatures(ImageTransformer):
         J, L, order = int(self.J), int(self.L), int(self.max_order)
         bank = get_filter_bank(array.shape[1:3], J, L, device)
 
+        def coefficients(batch):
+            return scattering_coefficients(batch, bank, J, L, order, self.average)
+
         def func(batch):
-            S0, S1, S2 = scattering_coefficients(batch, bank, J, L, order, self.average)
-            return self._assemble(S0, S1, S2)
+            return self._assemble(*map_image_threads(coefficients, batch))
 
         return map_batches(func, array, batch_size=self.batch_size, device=device,
                            progress=progress, caller="ScatteringFeatures")
