@@ -93,7 +93,8 @@ def _make_module_class():
         """VGG-19 conv stack; ``forward`` stops at the deepest requested layer.
 
         Returns the rectified outputs ``relu(conv_k)`` of the requested layers, each
-        ``(batch, channels, h, w)``; ``padding_mode`` is ``"zeros"`` (VGG's) or ``"circular"``. Weights are buffers (no autograd) in channels_last
+        ``(batch, channels, h, w)``; ``padding_mode`` is ``"zeros"`` (VGG's) or
+        ``"circular"`` (periodic images). Weights are buffers (no autograd) in channels_last
         layout, which the oneDNN CPU convolutions and cuDNN both prefer.
         """
 

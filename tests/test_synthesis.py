@@ -1,0 +1,275 @@
+"""Texture synthesis: the loss falls, the statistics match like a second crop, errors are clear.
+
+The references are independent of the code under test: the descriptors' own transform
+(eq. 3 distances), a numpy radially averaged power spectrum, and circular-shift equivariance
+of a periodic convolution network.
+"""
+
+import numpy as np
+import pytest
+
+from skmicro import ScatteringFeatures, VGGGramFeatures
+from skmicro.datasets import make_grain_microstructures, make_perlin_textures
+from skmicro.synthesis import synthesize_texture, synthesize_textures
+
+from .conftest import requires_cuda
+
+# One thread: the test machine is small and shared, and oneDNN slows down badly when its
+# threads are oversubscribed.
+CPU = dict(device="cpu", n_jobs=1)
+# Cheap descriptor for the mechanics tests: random weights, two shallow layers.
+TINY_VGG = VGGGramFeatures(weights=None, layers=["conv1_1", "conv2_1"], random_state=0)
+# The paper's normalized VGG-19 up to conv3_1: real statistics at a test-suite cost (the
+# default conv1_1 ... conv5_1 is exercised by the benchmark and the gallery).
+VGG3 = VGGGramFeatures(layers=["conv1_1", "conv2_1", "conv3_1"], **CPU)
+
+
+def rel_vgg_dist(a, b):
+    """Eq. 3 loss between a and b relative to ||texture(b)||^2, from VGGGramFeatures."""
+    F = VGG3.fit_transform([a, b]).astype(np.float64)
+    return float(((F[0] - F[1]) ** 2).sum() / (F[1] ** 2).sum())
+
+
+def rel_scat_dist(a, b):
+    """RMS relative difference of the S1/S2 global means (J=3, L=8), from ScatteringFeatures."""
+    F = ScatteringFeatures(J=3, L=8, **CPU).fit_transform([a, b]).astype(np.float64)
+    return float(np.sqrt(np.mean(((F[0, 1:] - F[1, 1:]) / F[1, 1:]) ** 2)))
+
+
+def radial_power_spectrum(x):
+    """Radially averaged periodogram of a 2-D image (numpy), radii 1 .. min(h, w) / 2."""
+    x = np.asarray(x, dtype=np.float64)
+    h, w = x.shape
+    p = np.abs(np.fft.fft2(x - x.mean())) ** 2 / x.size
+    fy, fx = np.meshgrid(np.fft.fftfreq(h) * h, np.fft.fftfreq(w) * w, indexing="ij")
+    r = np.rint(np.hypot(fy, fx)).astype(int)
+    ps = np.bincount(r.ravel(), p.ravel()) / np.bincount(r.ravel())
+    return ps[1: min(h, w) // 2]
+
+
+def ps_dist(a, b):
+    """Mean absolute log10 difference of radial power spectra."""
+    return float(np.mean(np.abs(np.log10(radial_power_spectrum(a))
+                                - np.log10(radial_power_spectrum(b)))))
+
+
+@pytest.fixture(scope="module")
+def perlin():
+    """Two disjoint 48x48 crops of one anisotropic Perlin texture."""
+    X, _ = make_perlin_textures(1, size=96, angle=0.5, scale=15, noise_amplitude=1.0,
+                                random_state=0)
+    return X[0, :48, :48], X[0, 48:, 48:]
+
+
+@pytest.fixture(scope="module")
+def brick():
+    """A real photograph (scikit-image's brick wall), two disjoint 48x48 crops at 1/4 scale."""
+    data = pytest.importorskip("skimage.data")
+    img = data.brick()[::4, ::4]  # uint8, 128x128
+    return img[:48, :48], img[64:112, 64:112]
+
+
+# ------------------------------------------------------------------------------ quality
+def test_vgg_synthesis_matches_like_a_second_crop(perlin):
+    a, b = perlin
+    out, loss = synthesize_texture(a, descriptor=VGG3, n_iter=60, random_state=0,
+                                   **CPU, return_loss=True)
+    # From the noise start to the end: orders of magnitude.
+    assert loss[-1] < 1e-2 * loss[0]
+    d_synth, d_crop = rel_vgg_dist(out, a), rel_vgg_dist(b, a)
+    print(f"Perlin VGG: eq. 3 loss synth {d_synth:.3g}, crop {d_crop:.3g}")
+    assert d_synth < d_crop  # the optimized statistic: at least as close as a second crop
+    # Two-point statistics, which the loss does not target directly.
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(a.shape) * a.std() + a.mean()
+    assert ps_dist(out, a) < 0.5 * ps_dist(noise, a)
+    assert ps_dist(out, a) < 2.0 * ps_dist(b, a)
+
+
+def test_scattering_synthesis_matches_like_a_second_crop(perlin):
+    a, b = perlin
+    desc = ScatteringFeatures(J=3, L=8)
+    out, loss = synthesize_texture(a, descriptor=desc, n_iter=150, random_state=0,
+                                   **CPU, return_loss=True)
+    assert loss[-1] < 1e-2 * loss[0]
+    d_synth, d_crop = rel_scat_dist(out, a), rel_scat_dist(b, a)
+    print(f"Perlin scattering: RMS relative S1/S2 difference synth {d_synth:.3g}, "
+          f"crop {d_crop:.3g}")
+    assert d_synth < d_crop
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(a.shape) * a.std() + a.mean()
+    assert ps_dist(out, a) < 0.5 * ps_dist(noise, a)
+
+
+def test_real_photograph_vgg(brick):
+    a, b = brick
+    out = synthesize_texture(a, descriptor=VGG3, n_iter=40, random_state=0, **CPU)
+    assert out.dtype == np.uint8 and out.shape == a.shape
+    d_synth, d_crop = rel_vgg_dist(out, a), rel_vgg_dist(b, a)
+    print(f"brick VGG: synth {d_synth:.3g}, crop {d_crop:.3g}; PS synth "
+          f"{ps_dist(out, a):.3g}, crop {ps_dist(b, a):.3g}")
+    assert d_synth < d_crop
+    assert ps_dist(out, a) < 2.0 * ps_dist(b, a)
+
+
+def test_grain_structure_larger_output():
+    X = make_grain_microstructures(1, size=64, random_state=0)
+    X = X[0] if isinstance(X, tuple) else X
+    a = X[0]
+    out, loss = synthesize_texture(a, size=(48, 80), descriptor=VGG3, n_iter=30, random_state=0,
+                                   **CPU, return_loss=True)
+    assert out.shape == (48, 80)
+    assert loss[-1] < 1e-2 * loss[0]
+
+
+# ------------------------------------------------------------------------------ behaviour
+def test_fixed_seed_gives_the_same_image():
+    a = np.random.default_rng(1).random((32, 32))
+    kw = dict(descriptor=TINY_VGG, n_iter=8, **CPU)
+    first = synthesize_texture(a, random_state=3, **kw)
+    assert np.array_equal(first, synthesize_texture(a, random_state=3, **kw))
+    assert not np.array_equal(first, synthesize_texture(a, random_state=4, **kw))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_output_follows_the_input_convention(dtype):
+    rng = np.random.default_rng(0)
+    if np.dtype(dtype).kind == "u":
+        a = rng.integers(40, 200, (32, 32)).astype(dtype)
+    else:
+        a = (rng.random((32, 32)) * 3 - 1).astype(dtype)  # any float units: [-1, 2)
+    out = synthesize_texture(a, descriptor=TINY_VGG, n_iter=5, random_state=0, **CPU)
+    assert out.dtype == dtype and out.shape == a.shape
+    assert a.min() <= out.min() and out.max() <= a.max()  # clipped to the inputs' range
+    assert out.std() > 0.2 * a.std()
+
+
+def test_colour_in_colour_out_and_input_untouched():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 255, (32, 32, 3)).astype(np.uint8)
+    a[..., 0] //= 2  # a genuinely coloured image
+    keep = a.copy()
+    out = synthesize_texture(a, descriptor=TINY_VGG, n_iter=5, random_state=0, **CPU)
+    assert out.shape == (32, 32, 3) and out.dtype == np.uint8
+    assert np.array_equal(a, keep)
+    # The red channel's lower mean is a colour statistic the Gram loss carries.
+    assert out[..., 0].mean() < out[..., 1].mean()
+
+
+def test_several_inputs_are_pooled():
+    rng = np.random.default_rng(0)
+    dark = rng.random((32, 32)) * 0.2
+    bright = 0.8 + rng.random((40, 48)) * 0.2
+    out = synthesize_texture([dark, bright], size=32, descriptor=TINY_VGG, n_iter=30,
+                             random_state=0, **CPU)
+    # The pooled target is a mixture: the result is neither the dark nor the bright texture.
+    assert 0.25 < out.mean() < 0.75
+
+
+def test_periodic_result_tiles_seamlessly():
+    a = np.random.default_rng(0).random((32, 32))
+    desc = VGGGramFeatures(weights=None, layers=["conv1_1", "conv2_1"], random_state=0)
+    out = synthesize_texture(a, descriptor=desc, n_iter=30, periodic=True, random_state=0,
+                             **CPU).astype(np.float64)
+    inner = np.abs(np.diff(out, axis=0)).mean()
+    seam = np.abs(out[0] - out[-1]).mean()
+    assert seam < 1.5 * inner
+
+
+def test_circular_vgg_is_shift_equivariant():
+    """With circular padding, rolling the input by 2**pools rolls every activation."""
+    torch = pytest.importorskip("torch")
+    from skmicro.features._vgg19 import get_network
+
+    net = get_network(None, seed=0)
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    shifted = torch.roll(x, shifts=(4, -8), dims=(2, 3))
+    with torch.no_grad():
+        a = net(x, ["conv3_1"], padding_mode="circular")["conv3_1"]
+        b = net(shifted, ["conv3_1"], padding_mode="circular")["conv3_1"]
+        z = net(shifted, ["conv3_1"])["conv3_1"]  # zero padding: not equivariant
+    rolled = torch.roll(a, shifts=(1, -2), dims=(2, 3))
+    torch.testing.assert_close(b, rolled, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(z, rolled, rtol=1e-4, atol=1e-5)
+
+
+def test_scattering_periodic_runs():
+    a = np.random.default_rng(0).random((32, 32))
+    out, loss = synthesize_texture(a, descriptor=ScatteringFeatures(J=2, L=4), n_iter=10,
+                                   periodic=True, random_state=0, **CPU,
+                                   return_loss=True)
+    assert out.shape == a.shape and loss[-1] < loss[0]
+
+
+def test_callback_sees_the_loss_and_can_stop():
+    a = np.random.default_rng(0).random((32, 32))
+    seen = []
+
+    def callback(n_eval, loss):
+        seen.append((n_eval, loss))
+        return n_eval >= 3
+
+    _, loss = synthesize_texture(a, descriptor=TINY_VGG, n_iter=50, random_state=0,
+                                 **CPU, callback=callback, return_loss=True)
+    assert [n for n, _ in seen] == [1, 2, 3]
+    assert np.allclose([v for _, v in seen], loss)
+    assert np.all(np.diff(loss) <= 0)  # best-so-far: never increases
+
+
+def test_batch_of_independent_samples():
+    a = np.random.default_rng(0).random((32, 32))
+    samples, histories = synthesize_textures(a, 3, batch_size=2, descriptor=TINY_VGG,
+                                             n_iter=10, random_state=0, **CPU,
+                                             return_loss=True)
+    assert samples.shape == (3, 32, 32) and len(histories) == 2
+    assert not np.array_equal(samples[0], samples[1])
+    assert all(h[-1] < 0.1 * h[0] for h in histories)
+
+
+def test_verbose_progress_bar(capsys):
+    a = np.random.default_rng(0).random((32, 32))
+    synthesize_texture(a, descriptor=TINY_VGG, n_iter=2, random_state=0, **CPU,
+                       verbose=2)
+    assert "loss=" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ errors
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(descriptor="gram"), ValueError, "'descriptor' parameter"),
+        (dict(descriptor=object()), TypeError, "'descriptor' parameter"),
+        (dict(size=8), ValueError, "at least 16x16"),
+        (dict(size=(32, 32, 3)), ValueError, "'size' parameter"),
+        (dict(size=40, periodic=True), ValueError, "divisible by 16"),
+        (dict(n_iter=0), ValueError, "'n_iter' parameter"),
+        (dict(callback=3), ValueError, "'callback' parameter"),
+    ],
+)
+def test_bad_parameters(kwargs, error, match):
+    a = np.zeros((32, 32))
+    with pytest.raises(error, match=match):
+        synthesize_texture(a, **{"device": "cpu", **kwargs})
+
+
+@pytest.mark.parametrize(
+    "images, error, match",
+    [
+        ("micrograph.png", TypeError, "'images' parameter"),
+        (np.zeros((2, 2, 2, 2, 2)), ValueError, "'images' parameter"),
+        (np.full((32, 32), np.nan), ValueError, "NaN"),
+        (np.zeros((8, 8)), ValueError, "at least 16x16"),
+        (np.array([["a"] * 32] * 32), TypeError, "numeric"),
+    ],
+)
+def test_bad_images(images, error, match):
+    with pytest.raises(error, match=match):
+        synthesize_texture(images, **CPU)
+
+
+@requires_cuda
+def test_cuda_matches_the_contract():
+    a = np.random.default_rng(0).random((32, 32)).astype(np.float32)
+    out, loss = synthesize_texture(a, descriptor=TINY_VGG, n_iter=20, random_state=0,
+                                   device="cuda", return_loss=True)
+    assert out.dtype == np.float32 and loss[-1] < 1e-2 * loss[0]
