@@ -46,6 +46,34 @@ def _reproduce(args):
     return 0
 
 
+def _synthesize(args):
+    """Synthesize a new micrograph with the statistics of INPUT (a file or a folder, pooled)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from .io import load_micrographs
+    from .synthesis import synthesize_texture
+
+    images = load_micrographs(args.input, as_gray=False)
+    out = synthesize_texture(images, size=args.size, descriptor=args.descriptor,
+                             n_iter=args.n_iter, periodic=args.periodic,
+                             random_state=args.seed, device=args.device, verbose=args.verbose)
+    path = Path(args.out)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        tifffile.imwrite(path, out)
+    else:
+        from PIL import Image
+
+        if out.dtype.kind == "f":  # Pillow formats hold integers: float units 0-1 -> 0-255
+            out = np.rint(np.clip(out, 0, 1) * 255).astype(np.uint8)
+        Image.fromarray(out).save(path)
+    print(f"wrote {path} ({out.shape[0]}x{out.shape[1]}, {args.descriptor})")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="skmicro", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +98,18 @@ def build_parser():
     rep.add_argument("--no-figures", action="store_true")
     rep.add_argument("--verbose", type=int, default=1)
     rep.set_defaults(func=_reproduce)
+
+    syn = sub.add_parser("synthesize", help="a new texture with the statistics of micrographs")
+    syn.add_argument("input", help="micrograph file, or a folder whose images are pooled")
+    syn.add_argument("--out", required=True, help="output image (.png, .tif, ...)")
+    syn.add_argument("--size", type=int, default=None, help="output side (default: input's)")
+    syn.add_argument("--descriptor", default="vgg_gram", choices=["vgg_gram", "scattering"])
+    syn.add_argument("--n-iter", type=int, default=100, help="L-BFGS iterations")
+    syn.add_argument("--periodic", action="store_true", help="seamlessly tileable output")
+    syn.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument("--verbose", type=int, default=1)
+    syn.set_defaults(func=_synthesize)
     return parser
 
 

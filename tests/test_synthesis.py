@@ -273,3 +273,36 @@ def test_cuda_matches_the_contract():
     out, loss = synthesize_texture(a, descriptor=TINY_VGG, n_iter=20, random_state=0,
                                    device="cuda", return_loss=True)
     assert out.dtype == np.float32 and loss[-1] < 1e-2 * loss[0]
+
+
+def test_plot_synthesis_layout():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skmicro.plotting import plot_synthesis
+
+    rng = np.random.default_rng(0)
+    originals = [rng.random((16, 16)), rng.integers(0, 255, (16, 16, 3)).astype(np.uint8)]
+    recs = [[rng.random((24, 24)), rng.random((24, 24))], [rng.random((16, 16, 3))]]
+    axes = plot_synthesis(originals, recs, labels=["VGG", "scattering"])
+    assert axes.shape == (2, 3)
+    assert [ax.get_title() for ax in axes[0]] == ["Original", "VGG", "scattering"]
+    assert not axes[1, 2].axison  # the second row has one reconstruction only
+    with pytest.raises(ValueError, match="2 originals but 1 rows"):
+        plot_synthesis(originals, [recs[0]])
+    matplotlib.pyplot.close("all")
+
+
+def test_cli_synthesize(tmp_path, capsys):
+    Image = pytest.importorskip("PIL.Image")
+    from skmicro.cli import main
+
+    img = (np.random.default_rng(0).random((32, 32)) * 255).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "in.png")
+    rc = main(["synthesize", str(tmp_path / "in.png"), "--out", str(tmp_path / "out.png"),
+               "--size", "48", "--descriptor", "scattering", "--n-iter", "3", "--device", "cpu",
+               "--verbose", "0"])
+    assert rc == 0 and "wrote" in capsys.readouterr().out
+    with Image.open(tmp_path / "out.png") as out:
+        assert out.size == (48, 48) and out.mode == "L"

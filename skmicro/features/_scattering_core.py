@@ -189,7 +189,7 @@ def _fft2_real(u):
     torch's ``fft2`` of real input (a complex copy and a full c2c transform).
     """
     torch = get_torch()
-    if u.device.type != "cpu":
+    if u.device.type != "cpu" or u.requires_grad:  # numpy views would cut autograd (synthesis)
         return torch.fft.fft2(u)
     W = u.shape[-1]
     half = torch.fft.rfft2(u).numpy()

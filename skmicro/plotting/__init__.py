@@ -6,10 +6,12 @@ without it; every function returns the matplotlib Axes it drew on and accepts ``
 
 from ._descriptor import plot_power_spectrum, plot_s2_spectrum, plot_scattering_descriptor
 from ._embedding import plot_embedding
+from ._synthesis import plot_synthesis
 
 __all__ = [
     "plot_embedding",
     "plot_power_spectrum",
     "plot_s2_spectrum",
     "plot_scattering_descriptor",
+    "plot_synthesis",
 ]
