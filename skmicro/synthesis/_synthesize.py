@@ -371,7 +371,8 @@ def synthesize_texture(images, *, size=None, descriptor="vgg_gram", n_iter=100, 
     >>> original = (rng.random((32, 32)) > 0.5).astype(np.uint8) * 255
     >>> vgg = VGGGramFeatures(weights=None, layers=["conv1_1", "conv2_1"], random_state=0)
     >>> new, loss = synthesize_texture(original, size=48, descriptor=vgg, n_iter=20,
-    ...                                random_state=0, device="cpu", return_loss=True)
+    ...                                random_state=0, device="cpu", n_jobs=1,
+    ...                                return_loss=True)
     >>> new.shape, new.dtype.name, bool(loss[-1] < 1e-2 * loss[0])
     ((48, 48), 'uint8', True)
     """
@@ -426,7 +427,7 @@ def synthesize_textures(images, n_samples=4, *, batch_size=None, size=None,
     >>> original = np.random.default_rng(0).random((32, 32))
     >>> vgg = VGGGramFeatures(weights=None, layers=["conv1_1"], random_state=0)
     >>> synthesize_textures(original, 3, descriptor=vgg, n_iter=5, random_state=0,
-    ...                     device="cpu").shape
+    ...                     device="cpu", n_jobs=1).shape
     (3, 32, 32)
     """
     out, histories = _synthesize(
