@@ -8,7 +8,6 @@ the figures are ours, with the iteration counts given. A GPU is timed when one i
 import sys
 import time
 
-import numpy as np
 
 from skmicro import ScatteringFeatures
 from skmicro.synthesis import synthesize_texture, synthesize_textures

@@ -8,7 +8,6 @@ import sys
 import time
 
 import matplotlib
-import numpy as np
 
 matplotlib.use("Agg")
 
