@@ -1,4 +1,7 @@
-"""Command line: ``skmicro demo`` and ``skmicro reproduce lubbers2017`` (also ``python -m skmicro``)."""
+"""Command line: ``skmicro demo``, ``skmicro reproduce lubbers2017``, ``skmicro synthesize``.
+
+Also runs as ``python -m skmicro``.
+"""
 
 from __future__ import annotations
 
