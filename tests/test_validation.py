@@ -87,7 +87,8 @@ def test_never_mutates_or_aliases_input():
         (np.full((1, 2, 2), 1e300), ValueError, "too large for float32"),
         (np.zeros((2, 4, 4, 2)), ValueError, "1 or 3 channels"),
         (np.zeros((2, 3, 4, 5, 6)), ValueError, "got a 5-D array"),
-        ([np.zeros(3)], ValueError, r"X\[0\] must be a 2-D"),
+        ([np.zeros((3, 3)), np.zeros(3)], ValueError, r"X\[1\] must be a 2-D"),
+        ([np.zeros(3)], ValueError, "image_shape"),  # a list of 1-D rows is a table
         (np.zeros((2, 4, 4), dtype=complex), TypeError, "numeric images"),
         (np.array([[["a"]]]), TypeError, "numeric images"),
         (np.zeros((2, 4, 4), dtype=object), TypeError, "numeric images"),

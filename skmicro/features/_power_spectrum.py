@@ -220,17 +220,24 @@ class PowerSpectrumFeatures(ImageTransformer):
 
         def compute(x):
             spec = torch.fft.rfft2(x)
-            power = spec.abs().square_()  # |FFT|^2, (b, h, w//2+1)
+            dc_raw = spec[:, 0, 0].real.clone() if self.rescale else None
+            # |FFT|^2 as re^2 + im^2 on the float view: twice as fast as complex abs() on CPU.
+            parts = torch.view_as_real(spec).square_()
+            power = parts[..., 0] + parts[..., 1]  # (b, h, w//2+1)
+            scale = None  # per-image a^2 of the rescaling, folded into the weights below
             if self.rescale:
                 # Rescaling x' = a x + b is linear: |FFT x'|^2 = a^2 |FFT x|^2 except at q = 0,
-                # so it costs one multiply on the output instead of passes over the input.
+                # so it costs a factor on the output instead of passes over the input.
                 lo = x.amin(dim=(1, 2))
                 span = x.amax(dim=(1, 2)) - lo
                 a = torch.where(span > 0, 2.0 / span.clamp_min(1e-30), torch.zeros_like(span))
                 b = torch.where(span > 0, -1.0 - a * lo, torch.zeros_like(span))
-                dc = a * spec[:, 0, 0].real + b * (h * w)
-                power.mul_(a.square().view(-1, 1, 1))
-                power[:, 0, 0] = dc.square()
+                scale = a.square().view(-1, 1, 1)
+                power[:, 0, 0] = (a * dc_raw + b * (h * w)).square() / scale.view(-1).clamp_min(
+                    1e-30)
+            if scale is not None and (stat == "autocorrelation" or self.radial):
+                power.mul_(scale)
+                scale = None
             if stat == "autocorrelation":
                 power = torch.fft.irfft2(power, s=(h, w))[..., : w // 2 + 1]
             if self.radial:
@@ -239,10 +246,13 @@ class PowerSpectrumFeatures(ImageTransformer):
                 sums = torch.zeros(x.shape[0], counts.shape[0], device=x.device)
                 sums.index_add_(1, bin_index, vals)
                 out = (sums / counts)[:, :-1]  # drop the overflow bin
-            elif rows_t is None:  # full half plane, rows in FFT order: no gather needed
-                out = power.mul_(weights_t).reshape(x.shape[0], -1)
             else:
-                out = (power.index_select(1, rows_t).index_select(2, cols_t) * weights_t)
+                # one (b, 1, w') factor: column weights times the rescaling's a^2
+                factor = weights_t if scale is None else weights_t * scale
+                if rows_t is None:  # full half plane, rows in FFT order: no gather needed
+                    out = power.mul_(factor)
+                else:
+                    out = power.index_select(1, rows_t).index_select(2, cols_t).mul_(factor)
                 out = out.reshape(x.shape[0], -1)
             if self.log:
                 out = torch.log10(out + _LOG_FLOOR)
