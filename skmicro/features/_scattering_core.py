@@ -14,8 +14,19 @@ how the output is reduced:
   real and even) and the map is subsampled in space, which is what kymatio's Fourier
   periodization computes.
 
-Both modes use a real FFT of the padded image, filter whole orientation stacks in one batched
-multiply of the real/imaginary view, and keep filters cached per process (never pickled).
+How it is fast (each step measured on a 2-core CPU, see docs/scattering.md):
+
+* Filtering then subsampling by ``k`` (kymatio's Fourier periodization) is accumulated block by
+  block over the few non-negligible ``k x k`` Fourier blocks of each filter stack
+  (:func:`_filter_subsample`): the full-resolution product is never written.
+* Work goes in chunks of about 2 MB (``_chunk_elems``) so that filter, inverse FFT, modulus
+  and weighted sum run in cache; each ``|U1|`` spectrum is computed once for every ``j2``.
+* On CPU, the complex modulus and the completion of real FFTs from half spectra go through
+  numpy (torch's CPU complex ``abs`` is ~10x slower), and threads split the images of a batch
+  (:func:`map_image_threads`) instead of each of the hundreds of small ops per image. On a
+  GPU, and whenever autograd records, everything stays in torch.
+
+Filters are cached per process (never pickled).
 """
 
 from __future__ import annotations
