@@ -84,8 +84,8 @@ class ScatteringFeatures(ImageTransformer):
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
     batch_size : int, default=16
         Images per device batch (halved automatically on CUDA out-of-memory). On CPU a
-        batch needs about 1.3 MB per 256x256 image plus about 15 MB per thread (the work
-        runs in cache-sized chunks).
+        batch needs about 1 MB per 256x256 image plus tens of MB per thread (the work runs
+        in cache-sized chunks).
     n_jobs : int or None, default=None
         CPU threads during transform (-1: all cores; None: torch's setting). On CPU each
         thread computes its own share of a batch's images.
