@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "map_batches",
     "to_numpy",
     "is_cuda_oom",
+    "map_image_threads",
 ]
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
@@ -209,3 +211,42 @@ def map_batches(func, array, *, batch_size, device, progress=None, caller="skmic
                 progress.update(stop - start)
             start = stop
     return out
+
+
+def map_image_threads(fn, x):
+    """``fn(x)`` on CPU with torch's threads spread over images instead of inside each op.
+
+    The batch is split into ``torch.get_num_threads()`` parts computed concurrently, each
+    single-threaded (torch ops and numpy release the GIL). Intra-op threads synchronize at
+    every op; for descriptors made of many small ops (hundreds of small FFTs per image in the
+    scattering) that collapsed on a loaded 2-core machine, while independent images never wait
+    for each other. ``fn`` returns a tensor or a tuple of tensors (or None) with a leading image
+    axis. On other devices, or with one thread, ``fn(x)`` runs as is.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmicro._engine import map_image_threads
+    >>> map_image_threads(lambda t: t * 2, torch.ones(4, 2)).shape
+    torch.Size([4, 2])
+    """
+    torch = get_torch()
+    n = min(torch.get_num_threads(), x.shape[0])
+    if x.device.type != "cpu" or n < 2:
+        return fn(x)
+    before = torch.get_num_threads()
+
+    def work(part):
+        torch.set_num_threads(1)  # this worker's own ops (OpenMP settings are per thread)
+        with torch.inference_mode():
+            return fn(part)
+
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(n) as pool:
+            outs = list(pool.map(work, torch.tensor_split(x, n)))
+    finally:
+        torch.set_num_threads(before)
+    if isinstance(outs[0], torch.Tensor):
+        return torch.cat(outs)
+    return tuple(None if parts[0] is None else torch.cat(parts) for parts in zip(*outs))

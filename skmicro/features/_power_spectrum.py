@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from .._engine import get_torch, map_batches
+from .._engine import get_torch, map_batches, map_image_threads
 from .._validation import Interval, StrOptions
 from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
 
@@ -258,8 +258,10 @@ class PowerSpectrumFeatures(ImageTransformer):
                 out = torch.log10(out + _LOG_FLOOR)
             return out
 
-        return map_batches(compute, array, batch_size=self.batch_size, device=device,
-                           progress=progress, caller="PowerSpectrumFeatures")
+        # images, not ops, share the CPU threads: one FFT per image is too small to split well
+        return map_batches(lambda batch: map_image_threads(compute, batch), array,
+                           batch_size=self.batch_size, device=device, progress=progress,
+                           caller="PowerSpectrumFeatures")
 
     def _radial_bins(self, h, w):
         """Bin of every half-plane mode (an extra overflow bin takes the rest) and weights."""

@@ -10,7 +10,8 @@ import numpy as np
 from .._engine import get_torch, map_batches
 from .._validation import Interval, StrOptions
 from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
-from ._scattering_core import get_filter_bank, map_image_threads, scattering_coefficients
+from .._engine import map_image_threads
+from ._scattering_core import get_filter_bank, scattering_coefficients
 from ._scattering_readout import depth_of_well, orientation_profile
 
 __all__ = ["ScatteringFeatures", "LOG_FLOOR"]

@@ -23,7 +23,7 @@ How it is fast (each step measured on a 2-core CPU, see docs/scattering.md):
   and weighted sum run in cache; each ``|U1|`` spectrum is computed once for every ``j2``.
 * On CPU, the complex modulus and the completion of real FFTs from half spectra go through
   numpy (torch's CPU complex ``abs`` is ~10x slower), and threads split the images of a batch
-  (:func:`map_image_threads`) instead of each of the hundreds of small ops per image. On a
+  (:func:`skmicro._engine.map_image_threads`) instead of each of the hundreds of small ops per image. On a
   GPU, and whenever autograd records, everything stays in torch.
 
 Filters are cached per process (never pickled).
@@ -32,13 +32,12 @@ Filters are cached per process (never pickled).
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .._engine import get_torch
 
-__all__ = ["get_filter_bank", "scattering_coefficients", "map_image_threads", "padded_shape",
+__all__ = ["get_filter_bank", "scattering_coefficients", "padded_shape",
            "clear_filter_cache"]
 
 _CACHE = {}
@@ -296,30 +295,3 @@ def scattering_coefficients(x, bank, J, L, max_order, average, chunk_elems=None)
     return S0, S1, S2
 
 
-def map_image_threads(fn, x):
-    """``fn(x)`` on CPU with torch's threads spread over images instead of inside each op.
-
-    ``fn`` returns a tuple of tensors (or None) with a leading image axis. On CPU the batch is
-    split into ``torch.get_num_threads()`` parts computed concurrently, each single-threaded
-    (FFTs and numpy release the GIL). Intra-op threads sync at every one of the hundreds of
-    small FFTs per image and collapsed on a loaded 2-core machine (0.7 images/s instead of
-    20); independent images never wait for each other. Elsewhere ``fn(x)`` runs as is.
-    """
-    torch = get_torch()
-    n = min(torch.get_num_threads(), x.shape[0])
-    if x.device.type != "cpu" or n < 2:
-        return fn(x)
-    before = torch.get_num_threads()
-
-    def work(part):
-        torch.set_num_threads(1)  # this worker's own ops (OpenMP settings are per thread)
-        with torch.inference_mode():
-            return fn(part)
-
-    torch.set_num_threads(1)
-    try:
-        with ThreadPoolExecutor(n) as pool:
-            outs = list(pool.map(work, torch.tensor_split(x, n)))
-    finally:
-        torch.set_num_threads(before)
-    return tuple(None if parts[0] is None else torch.cat(parts) for parts in zip(*outs))
