@@ -101,3 +101,18 @@ def test_map_batches_on_cuda_returns_numpy():
                       device=torch.device("cuda"))
     assert isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, 1.0)
+
+
+def test_map_image_threads_keeps_order_and_restores_threads():
+    from skmicro._engine import map_image_threads
+
+    x = torch.arange(10.0).reshape(10, 1)
+    before = torch.get_num_threads()
+    with torch_threads(2):
+        out = map_image_threads(lambda t: t * 3, x)
+        pair = map_image_threads(lambda t: (t + 1, None), x)
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+    torch.testing.assert_close(out, x * 3)
+    torch.testing.assert_close(pair[0], x + 1)
+    assert pair[1] is None
