@@ -234,19 +234,26 @@ def map_image_threads(fn, x):
     n = min(torch.get_num_threads(), x.shape[0])
     if x.device.type != "cpu" or n < 2:
         return fn(x)
-    before = torch.get_num_threads()
 
     def work(part):
-        torch.set_num_threads(1)  # this worker's own ops (OpenMP settings are per thread)
         with torch.inference_mode():
             return fn(part)
 
-    torch.set_num_threads(1)
-    try:
-        with ThreadPoolExecutor(n) as pool:
-            outs = list(pool.map(work, torch.tensor_split(x, n)))
-    finally:
-        torch.set_num_threads(before)
+    outs = list(_image_pool(n).map(work, torch.tensor_split(x, n)))
     if isinstance(outs[0], torch.Tensor):
         return torch.cat(outs)
     return tuple(None if parts[0] is None else torch.cat(parts) for parts in zip(*outs))
+
+
+_POOLS = {}
+
+
+def _image_pool(n):
+    """A process-wide pool of ``n`` single-threaded torch workers, made once (workers set their
+    own OpenMP thread count once, not per call)."""
+    pool = _POOLS.get(n)
+    if pool is None:
+        torch = get_torch()
+        pool = _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix="skmicro-img",
+                                              initializer=torch.set_num_threads, initargs=(1,))
+    return pool

@@ -54,10 +54,11 @@ class PowerSpectrumFeatures(ImageTransformer):
     image_shape : tuple (h, w) or None, default=None
         Shape of one image when X is a 2-D table ``(n_samples, h * w)``.
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
-    batch_size : int, default=64
+    batch_size : int, default=128
         Images per device batch (halved automatically on CUDA out-of-memory).
     n_jobs : int or None, default=None
-        CPU threads for torch during transform (-1: all cores).
+        CPU threads during transform (-1: all cores; None leaves torch's setting). The threads
+        share out the images of a batch rather than splitting each (small) FFT.
     verbose : int, default=0
         Show a progress bar when > 0.
 
@@ -126,7 +127,7 @@ class PowerSpectrumFeatures(ImageTransformer):
         rescale=True,
         image_shape=None,
         device="auto",
-        batch_size=64,
+        batch_size=128,
         n_jobs=None,
         verbose=0,
     ):
