@@ -22,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+from scipy.spatial.distance import pdist
 import torch
 import torch.nn.functional as F
 
@@ -107,6 +108,10 @@ def main(argv=None):
     state = vgg.load_state("vgg19-normalized")
 
     t_ours, ours = best_time(est.transform, images, args.repeat)
+    est16 = VGGGramFeatures(device="cpu", batch_size=args.batch_size, precision="bf16")
+    t_bf16, ours16 = best_time(est16.fit(images[:1]).transform, images, args.repeat)
+    d32, d16 = pdist(ours), pdist(ours16)
+    err16 = np.abs(d16 - d32) / d32
     t_base, base = best_time(lambda imgs: baseline(imgs, state), images, args.repeat)
     rel = np.linalg.norm(ours - base) / np.linalg.norm(base)
     assert rel < 1e-4, f"implementations disagree: relative difference {rel:.2e}"
@@ -120,7 +125,12 @@ def main(argv=None):
     print(f"| straightforward per-image (peer) | {t_base:.2f} | {args.n / t_base:.1f} |")
     print(f"| VGGGramFeatures (ours, batch {args.batch_size}) | {t_ours:.2f} | "
           f"{args.n / t_ours:.1f} |")
+    print(f"| VGGGramFeatures (ours, precision='bf16') | {t_bf16:.2f} | "
+          f"{args.n / t_bf16:.1f} |")
     print(f"| ratio (peer / ours) | {t_base / t_ours:.2f}x | |")
+    print(f"| ratio (peer / ours bf16) | {t_base / t_bf16:.2f}x | |")
+    print(f"# bf16 pairwise distances vs fp32: median relative error {np.median(err16):.1e}, "
+          f"max {err16.max():.1e}")
     print(f"# peak RSS of this process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
     if args.memory:

@@ -202,3 +202,16 @@ def test_cpu_gpu_agree():
     np.testing.assert_allclose(gpu, cpu, rtol=1e-3, atol=1e-3 * np.abs(cpu).max())
 
 
+
+
+def test_bf16_convolutions_keep_distances_close_to_fp32():
+    # bf16 autocast in the network, fp32 Gram accumulation: distances within a few percent.
+    X = RNG.random((4, 32, 32, 3)).astype(np.float32)
+    kw = dict(weights=None, layers=("conv1_1", "conv2_1"), device="cpu", random_state=0)
+    d32 = pdist(VGGGramFeatures(**kw).fit_transform(X))
+    est = VGGGramFeatures(precision="bf16", **kw)
+    F16 = est.fit_transform(X)
+    assert F16.dtype == np.float32
+    np.testing.assert_allclose(pdist(F16), d32, rtol=0.05)
+    with pytest.raises(ValueError, match="'precision' parameter"):
+        VGGGramFeatures(precision="fp8", **kw).fit(X)

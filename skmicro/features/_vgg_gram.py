@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import threading
@@ -82,6 +83,12 @@ default="vgg19-normalized"
         subtracted (Oxford, Gatys and random weights); ``"torchvision"``: 0-1 RGB standardized
         by ImageNet mean and std. ``"auto"`` picks ``"torchvision"`` for
         ``weights="torchvision"`` and ``"caffe"`` otherwise.
+    precision : {"fp32", "bf16", "tf32"}, default="fp32"
+        Arithmetic of the convolutions; Gram matrices are always accumulated in float32.
+        ``"bf16"`` runs the network under bfloat16 autocast (CPUs with AVX512-BF16/AMX and
+        GPUs): 2.7x faster on the development CPU, pairwise texture distances within a median
+        1.5e-4 and a maximum 0.7% of float32 (docs/vgg_gram.md). ``"tf32"`` lets CUDA
+        convolutions use TensorFloat-32 (the same as "fp32" elsewhere).
     random_state : int, RandomState instance or None, default=None
         Seeds the random weights (``weights=None``) and the projection (``n_components``).
     image_shape : tuple (h, w) or None, default=None
@@ -149,6 +156,7 @@ default="vgg19-normalized"
         "gram": [StrOptions({"upper", "full"})],
         "n_components": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "preprocessing": [StrOptions({"auto", "caffe", "torchvision"})],
+        "precision": [StrOptions({"fp32", "bf16", "tf32"})],
         "random_state": ["random_state"],
     }
 
@@ -162,6 +170,7 @@ default="vgg19-normalized"
         gram="upper",
         n_components=None,
         preprocessing="auto",
+        precision="fp32",
         random_state=None,
         image_shape=None,
         device="auto",
@@ -176,6 +185,7 @@ default="vgg19-normalized"
         self.gram = gram
         self.n_components = n_components
         self.preprocessing = preprocessing
+        self.precision = precision
         self.random_state = random_state
         self.image_shape = image_shape
         self.device = device
@@ -276,7 +286,9 @@ default="vgg19-normalized"
 
         def features(batch):
             x = _preprocess(batch, prep, torch)  # (b, 3, h, w), channels_last memory
-            acts = net(x, self.layers_, padding_mode)
+            with _conv_precision(self.precision, batch.device, torch):
+                acts = net(x, self.layers_, padding_mode)
+            acts = {lay: acts[lay].float() for lay in self.layers_}  # fp32 Gram accumulation
             rows = [gram_rows(acts[lay], idx, scale * sw)
                     for lay, (idx, scale), sw in zip(self.layers_, plan, sqrt_w)]
             rows = torch.cat(rows, dim=1)
@@ -302,6 +314,15 @@ default="vgg19-normalized"
 
 
 # -------------------------------------------------------------------- tensor helpers
+def _conv_precision(precision, device, torch):
+    """Context for the network's arithmetic: bf16 autocast, CUDA TF32, or plain fp32."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision == "tf32" and device.type == "cuda":
+        return torch.backends.cudnn.flags(enabled=True, allow_tf32=True)
+    return contextlib.nullcontext()
+
+
 def _preprocess(batch, convention, torch):
     """(b, h, w, 3) RGB in [0, 1] -> (b, 3, h, w) network input, channels_last memory."""
     vgg = _vgg19()
