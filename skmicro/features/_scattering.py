@@ -218,14 +218,7 @@ class ScatteringFeatures(ImageTransformer):
                 "Call fit again."
             )
         if self.average == "local":
-            for shape in images.shapes:
-                if tuple(shape) != tuple(self.image_shape_):
-                    raise ValueError(
-                        f"ScatteringFeatures(average='local') was fitted on "
-                        f"{self.image_shape_[0]}x{self.image_shape_[1]} images but X holds "
-                        f"{shape[0]}x{shape[1]} images. Use images of the training size, or "
-                        "average='global' for mixed sizes."
-                    )
+            self._check_same_size_as_fit(images, "average='global' for mixed sizes")
 
     def _feature_names(self):
         names = _layout(*self._layout_key()[:3], bool(self.rotation_invariant))[0]
