@@ -67,26 +67,23 @@ def best_time(fn, images, repeat):
     return min(times), out
 
 
-def memory_run(n, size, k, batch):
+def memory_run(n, size, k, batch, precision="fp32"):
     """Child process: n images -> projected rows -> full distance matrix; prints peak RSS."""
     code = f"""
 import numpy as np, resource, time
 from skmicro import VGGGramFeatures
+from skmicro.manifold import blockwise_distances
 rng = np.random.default_rng(0)
-est = VGGGramFeatures(n_components={k}, random_state=0, device="auto", batch_size={batch})
+est = VGGGramFeatures(n_components={k}, random_state=0, device="auto", batch_size={batch},
+                      precision="{precision}")
 est.fit(rng.random((1, {size}, {size}), dtype=np.float32))
 rows = np.empty(({n}, {k}), np.float32)
 t0 = time.perf_counter()
 for s in range(0, {n}, 256):  # images arrive in chunks, as from disk
     chunk = rng.random((min(256, {n} - s), {size}, {size}), dtype=np.float32)
     rows[s:s + len(chunk)] = est.transform(chunk)
-sq = (rows ** 2).sum(1)
-d2 = rows @ rows.T  # float32, in place from here on: one n x n buffer
-d2 *= -2
-d2 += sq[:, None]
-d2 += sq[None]
-np.maximum(d2, 0, out=d2)
-print(f"{{time.perf_counter() - t0:.1f}} {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f}} {{d2.shape}}")
+D = blockwise_distances(rows)  # the package's blockwise path: one n x n float32 buffer
+print(f"{{time.perf_counter() - t0:.1f}} {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f}} {{D.shape}}")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.split()
@@ -100,8 +97,17 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--memory", type=int, default=0,
                         help="also measure peak RSS for this many images (n_components=1024)")
+    parser.add_argument("--memory-precision", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--memory-only", action="store_true")
     args = parser.parse_args(argv)
 
+    if args.memory_only:
+        secs, rss, *_ = memory_run(args.memory, args.size, 1024, args.batch_size,
+                                   args.memory_precision)
+        print(f"# {args.memory} images {args.size}x{args.size}, n_components=1024, "
+              f"precision={args.memory_precision}, full distance matrix: {secs} s, "
+              f"peak RSS {rss} GB")
+        return
     rng = np.random.default_rng(0)
     images = rng.random((args.n, args.size, args.size, 3), dtype=np.float32)
     est = VGGGramFeatures(device="cpu", batch_size=args.batch_size).fit(images[:1])
@@ -134,7 +140,8 @@ def main(argv=None):
     print(f"# peak RSS of this process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
     if args.memory:
-        secs, rss, *_ = memory_run(args.memory, args.size, 1024, args.batch_size)
+        secs, rss, *_ = memory_run(args.memory, args.size, 1024, args.batch_size,
+                                   args.memory_precision)
         print(f"# {args.memory} images {args.size}x{args.size}, n_components=1024, full "
               f"distance matrix: {secs} s, peak RSS {rss} GB")
 
