@@ -40,7 +40,7 @@ class Lubbers2017Settings:
     >>> from skmicro.reproduce import Lubbers2017Settings
     >>> s = Lubbers2017Settings.quick()
     >>> s.angle_sizes, s.grid_per_axis
-    ([50], 5)
+    ([50], 6)
     """
 
     image_size: int = 128
@@ -61,7 +61,7 @@ class Lubbers2017Settings:
     @classmethod
     def quick(cls, **kw):
         base = dict(image_size=128, angle_amplitudes=[0.5, 1.5, 2.5, 3.5, 4.5], angle_sizes=[50],
-                    angle_trials=2, grid_per_axis=5, grid_dims=[1, 2, 3, 4, 5, 6, 10, 50])
+                    angle_trials=3, grid_per_axis=6, grid_dims=[1, 2, 3, 4, 5, 6, 10, 50])
         base.update(kw)
         return cls(**base)
 
@@ -248,7 +248,7 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
     Parameters
     ----------
     quick : bool, default=False
-        Fewer trials and a 5x5x5 grid (minutes on a 2-core CPU); the full run is the paper's
+        5 noise amplitudes, 3 trials and a 6x6x6 grid (minutes on a 2-core CPU); the full run is the paper's
         design (N in {50, 100}, 5 trials, 10x10x10 grid).
     out : str or path or None
         Folder for ``results.json``, ``table.md`` and the PNG figures (created).
