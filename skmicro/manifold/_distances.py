@@ -16,7 +16,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from skmicro._engine import check_device_param, get_torch, resolve_device, torch_threads, to_numpy
 from skmicro._validation import (
-    Interval,
     StrOptions,
     _fit_context,
     check_is_fitted,

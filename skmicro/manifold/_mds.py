@@ -8,7 +8,6 @@ The same sweep places new points against a fixed embedding (``transform`` and la
 
 from __future__ import annotations
 
-import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -114,7 +113,6 @@ class _Rows:
                 torch.cuda.empty_cache()
 
     def __call__(self, start, stop):
-        torch = get_torch()
         if self.resident is not None:
             return self.resident[start:stop]
         block = self.host[start:stop]
