@@ -16,16 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import time
 
 import numpy as np
-
-
-def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
+from _common import load_average, print_machine_header, print_table, timed
 
 
 def main(argv=None):
@@ -40,6 +33,7 @@ def main(argv=None):
     import torch
     from scipy.spatial.distance import pdist, squareform
 
+    print_machine_header()
     from skmicro import MDSEmbedder, PowerSpectrumFeatures, ScatteringFeatures, VGGGramFeatures
     from skmicro.datasets import make_perlin_textures
     from skmicro.manifold import blockwise_distances
@@ -59,9 +53,7 @@ def main(argv=None):
     rows, feats, stages = [], {}, {"data": t_data}
     for name, est in descriptors.items():
         est.fit(X[:2]).transform(X[:2])  # warm-up: filters, weights, oneDNN primitives
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        t, F = timed(lambda est=est: est.transform(X))
+        t, F = timed(lambda est=est: est.transform(X), device=args.device)
         feats[name] = F
         stages[f"{name}: features"] = t
         t, D = timed(lambda F=F: blockwise_distances(F, device=args.device))
@@ -84,18 +76,14 @@ def main(argv=None):
     total = sum(stages.values())
 
     dev = "cuda" if (args.device == "auto" and torch.cuda.is_available()) else args.device
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     print(f"Lubbers 2017 grid task: {n} images {args.size}x{args.size}, device={dev}, "
           f"{os.cpu_count()} cores, torch threads {torch.get_num_threads()}, load {load:.1f}")
     print(f"total {total:.1f} s (the paper: about 30 minutes on a GPU)\n")
-    print("| stage | ours (s) |")
-    print("|---|---:|")
-    for k, v in stages.items():
-        print(f"| {k} | {v:.2f} |")
+    print_table(["stage", "ours (s)"], [(k, f"{v:.2f}") for k, v in stages.items()])
     if args.no_peers:
         return
 
-    sys.path.insert(0, os.path.dirname(__file__))
     from bench_power_spectrum import numpy_fft2_loop
     from bench_vgg_gram import baseline as vgg_baseline
     from kymatio.scattering2d.frontend.numpy_frontend import ScatteringNumPy2D
@@ -134,10 +122,9 @@ def main(argv=None):
     peers.append((f"MDS, D* = {dims[0]}..{dims[-1]} (VGG)", stages["vgg_gram: MDS"], t,
                   "sklearn.manifold.MDS"))
     print(f"\nPeers in the same run (features: seconds per image, measured on {k} images)\n")
-    print("| stage | ours (s) | peer (s) | peer | ours faster by |")
-    print("|---|---:|---:|---|---:|")
-    for stage, ours, peer, name in peers:
-        print(f"| {stage} | {ours:.4g} | {peer:.4g} | {name} | {peer / ours:.1f}x |")
+    print_table(["stage", "ours (s)", "peer (s)", "peer", "ours faster by"],
+                [(stage, f"{ours:.4g}", f"{peer:.4g}", name, f"{peer / ours:.1f}x")
+                 for stage, ours, peer, name in peers], align="lrrlr")
 
 
 if __name__ == "__main__":

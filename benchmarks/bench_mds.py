@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
-import time
 
 import numpy as np
+from _common import load_line, peak_rss_mib, print_machine_header, print_table, timed
 
 
 def features(n, seed=0):
@@ -35,10 +34,6 @@ def features(n, seed=0):
     return F + rng.normal(scale=0.05, size=F.shape)
 
 
-def _rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_one(which, n, n_landmarks):
     """Runs in a subprocess; prints one JSON line."""
     import torch  # noqa: F401  (import cost outside the timing)
@@ -49,13 +44,11 @@ def run_one(which, n, n_landmarks):
 
     F = features(n)
     if which == "landmark":
-        before = _rss_mb()
-        t = time.perf_counter()
-        mds = MDSEmbedder(method="landmark", n_landmarks=n_landmarks, random_state=0,
-                          device="cpu").fit(F)
-        elapsed = time.perf_counter() - t
-        return dict(which=which, n=n, time=elapsed, peak_mb=_rss_mb(),
-                    extra_mb=_rss_mb() - before, stress=mds.stress_,
+        before = peak_rss_mib()
+        elapsed, mds = timed(lambda: MDSEmbedder(method="landmark", n_landmarks=n_landmarks,
+                                                 random_state=0, device="cpu").fit(F))
+        return dict(which=which, n=n, time=elapsed, peak_mb=peak_rss_mib(),
+                    extra_mb=peak_rss_mib() - before, stress=mds.stress_,
                     stress_note="subsample of 2,000")
     D = blockwise_distances(F, device="cpu")  # float64, exactly symmetric
     # Warm-up on a tiny matrix (torch kernels, sklearn imports) outside the timing.
@@ -65,19 +58,17 @@ def run_one(which, n, n_landmarks):
         MDS(metric="precomputed", init="classical_mds", n_init=1).fit(D[:50, :50])
     else:
         MDSEmbedder(metric="precomputed", device="cpu").fit(D[:50, :50])
-    before = _rss_mb()
-    t = time.perf_counter()
     if which == "sklearn":
         from sklearn.manifold import MDS
 
         est = MDS(n_components=2, metric="precomputed", init="classical_mds", n_init=1,
                   random_state=0, normalized_stress=True)
-        E = est.fit_transform(D)
     else:
         est = MDSEmbedder(n_components=2, metric="precomputed", random_state=0, device="cpu")
-        E = est.fit_transform(D)
-    elapsed = time.perf_counter() - t
-    return dict(which=which, n=n, time=elapsed, peak_mb=_rss_mb(), extra_mb=_rss_mb() - before,
+    before = peak_rss_mib()
+    elapsed, E = timed(lambda: est.fit_transform(D))
+    return dict(which=which, n=n, time=elapsed, peak_mb=peak_rss_mib(),
+                extra_mb=peak_rss_mib() - before,
                 stress=kruskal_stress(D, E), n_iter=int(est.n_iter_))
 
 
@@ -100,27 +91,37 @@ def main():
     ours_only = [] if args.quick else [20000]
     landmark_runs = [(20000, 500)] if args.quick else [(20000, 1000), (1_000_000, 1000)]
 
-    print("| N | sklearn time (s) | ours time (s) | speed-up | sklearn peak / extra (MB) | "
-          "ours peak / extra (MB) | sklearn stress-1 | ours stress-1 | stress ratio (ours/sk) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for n in both:
-        sk, us = spawn("sklearn", n), spawn("ours", n)
-        print(f"| {n:,} | {sk['time']:.2f} | {us['time']:.2f} | {sk['time'] / us['time']:.1f}x "
-              f"| {sk['peak_mb']:.0f} / {sk['extra_mb']:.0f} "
-              f"| {us['peak_mb']:.0f} / {us['extra_mb']:.0f} "
-              f"| {sk['stress']:.5f} | "
-              f"{us['stress']:.5f} | {us['stress'] / sk['stress']:.6f} |", flush=True)
-    for n in ours_only:
-        us = spawn("ours", n)
-        print(f"| {n:,} | (does not fit: ~{n * n * 8 * 6 / 1e9:.0f} GB) | {us['time']:.2f} | - "
-              f"| - | {us['peak_mb']:.0f} / {us['extra_mb']:.0f} | - | {us['stress']:.5f} | - |",
-              flush=True)
-    print("\n| landmark mode N | n_landmarks | time (s) | peak / extra (MB) | "
-          "stress-1 (2,000-point subsample) |\n|---|---|---|---|---|")
-    for lm_n, lm_l in landmark_runs:
-        lm = spawn("landmark", lm_n, lm_l)
-        print(f"| {lm_n:,} | {lm_l:,} | {lm['time']:.1f} | "
-              f"{lm['peak_mb']:.0f} / {lm['extra_mb']:.0f} | {lm['stress']:.5f} |", flush=True)
+    print_machine_header()
+
+    def rows():  # yielded one by one: each row prints as soon as its fits are done
+        for n in both:
+            sk, us = spawn("sklearn", n), spawn("ours", n)
+            yield (f"{n:,}", f"{sk['time']:.2f}", f"{us['time']:.2f}",
+                   f"{sk['time'] / us['time']:.1f}x",
+                   f"{sk['peak_mb']:.0f} / {sk['extra_mb']:.0f}",
+                   f"{us['peak_mb']:.0f} / {us['extra_mb']:.0f}",
+                   f"{sk['stress']:.5f}", f"{us['stress']:.5f}",
+                   f"{us['stress'] / sk['stress']:.6f}")
+        for n in ours_only:
+            us = spawn("ours", n)
+            yield (f"{n:,}", f"(does not fit: ~{n * n * 8 * 6 / 1e9:.0f} GB)",
+                   f"{us['time']:.2f}", "-", "-", f"{us['peak_mb']:.0f} / {us['extra_mb']:.0f}",
+                   "-", f"{us['stress']:.5f}", "-")
+
+    print_table(["N", "sklearn time (s)", "ours time (s)", "speed-up",
+                 "sklearn peak / extra (MB)", "ours peak / extra (MB)", "sklearn stress-1",
+                 "ours stress-1", "stress ratio (ours/sk)"], rows(), align="l" * 9)
+    print()
+
+    def landmark_rows():
+        for lm_n, lm_l in landmark_runs:
+            lm = spawn("landmark", lm_n, lm_l)
+            yield (f"{lm_n:,}", f"{lm_l:,}", f"{lm['time']:.1f}",
+                   f"{lm['peak_mb']:.0f} / {lm['extra_mb']:.0f}", f"{lm['stress']:.5f}")
+
+    print_table(["landmark mode N", "n_landmarks", "time (s)", "peak / extra (MB)",
+                 "stress-1 (2,000-point subsample)"], landmark_rows(), align="l" * 5)
+    print(load_line())
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ same descriptor per image (rescale to [-1, 1], |FFT|^2 / (h w)^2, flattened): th
 
 import argparse
 import os
-import time
 
 import numpy as np
+from _common import best_time, load_average, print_machine_header, print_table
 
 
 def _rescale(x):
@@ -29,15 +29,6 @@ def numpy_rfft2_loop(X):
     return np.stack([(np.abs(np.fft.rfft2(_rescale(x))) ** 2).ravel() / (h * w) ** 2 for x in X])
 
 
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1000)
@@ -48,6 +39,7 @@ def main(argv=None):
 
     import torch
 
+    print_machine_header()
     from skmicro import PowerSpectrumFeatures
     from skmicro.datasets import make_perlin_textures
 
@@ -56,35 +48,26 @@ def main(argv=None):
     def ours(n_jobs):
         ps = PowerSpectrumFeatures(device=args.device, n_jobs=n_jobs).fit(X[:1])
         ps.transform(X[:8])  # warm-up (threads, allocator)
-
-        def run():
-            out = ps.transform(X)
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            return out
-
-        return best_of(run, args.repeat)
+        return best_time(lambda: ps.transform(X), args.repeat, device=args.device)
 
     t_ours, F = ours(None)
     t_ours1, _ = ours(1)
-    t_full, G = best_of(lambda: numpy_fft2_loop(X), args.repeat)
-    t_half, _ = best_of(lambda: numpy_rfft2_loop(X), args.repeat)
+    t_full, G = best_time(lambda: numpy_fft2_loop(X), args.repeat)
+    t_half, _ = best_time(lambda: numpy_rfft2_loop(X), args.repeat)
     # same eq. 7 distances
     d_ours = np.linalg.norm(F[0] - F[1])
     d_ref = np.linalg.norm(G[0] - G[1])
     dev = "cuda" if (args.device == "auto" and torch.cuda.is_available()) else args.device
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     print(f"PowerSpectrumFeatures, {args.n} images {args.size}x{args.size}, device={dev}, "
           f"{os.cpu_count()} cores, load average {load:.1f}, best of {args.repeat}")
     print(f"eq. 7 distance check: ours {d_ours:.6g}, numpy {d_ref:.6g}")
-    print("| method | images/s | ours (default) faster by |")
-    print("|---|---:|---:|")
     rows = [("skmicro PowerSpectrumFeatures (default: all cores share out the images)", t_ours),
             ("skmicro PowerSpectrumFeatures (n_jobs=1)", t_ours1),
             ("numpy.fft.fft2 loop (1 thread)", t_full),
             ("numpy.fft.rfft2 loop (1 thread)", t_half)]
-    for name, t in rows:
-        print(f"| {name} | {args.n / t:,.0f} | {t / t_ours:.2f}x |")
+    print_table(["method", "images/s", "ours (default) faster by"],
+                [(name, f"{args.n / t:,.0f}", f"{t / t_ours:.2f}x") for name, t in rows])
 
 
 if __name__ == "__main__":

@@ -15,20 +15,9 @@ runs, and the load average is printed: on a shared machine only ratios from one 
 """
 
 import argparse
-import os
-import time
 
 import numpy as np
-
-
-def best_rate(fn, n, repeat):
-    """Images/s of the fastest of ``repeat`` calls, and the last output."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return n / best, out
+from _common import best_rate, load_average, print_machine_header, print_table
 
 
 def main(argv=None):
@@ -55,8 +44,8 @@ def main(argv=None):
     from skmicro._engine import resolve_device, torch_threads
     from skmicro.datasets import make_perlin_textures
 
+    print_machine_header()
     device = resolve_device(args.device)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     X, _ = make_perlin_textures(args.n, size=args.size, noise_amplitude=1.0, random_state=0)
     X = np.asarray(X, dtype=np.float32)
     shape = X.shape[1:]
@@ -66,12 +55,7 @@ def main(argv=None):
         sf = ScatteringFeatures(J=args.J, L=8, device=device, batch_size=args.batch_size,
                                 n_jobs=n_jobs).fit(X[:1])
         sf.transform(X[:2])  # warm-up: filter cache, allocator
-
-        def run():
-            out = sf.transform(X)
-            sync()
-            return out
-        return run
+        return lambda: sf.transform(X)
 
     kt = ScatteringTorch2D(J=args.J, shape=shape, L=8).to(device)
     kn = ScatteringNumPy2D(J=args.J, shape=shape, L=8)
@@ -82,7 +66,6 @@ def main(argv=None):
             for i in range(0, args.n_torch, args.batch_size):
                 batch = torch.from_numpy(X[i:min(i + args.batch_size, args.n_torch)])
                 outs.append(kt(batch.to(device)).mean(dim=(-2, -1)).cpu().numpy())
-        sync()
         return np.concatenate(outs)
 
     def kymatio_numpy():
@@ -91,34 +74,34 @@ def main(argv=None):
 
     with torch.inference_mode():
         kt(torch.from_numpy(X[:2]).to(device))  # warm-up
-    sync()
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    r_ours, F = best_rate(ours(None), args.n, args.repeat)
+    r_ours, F = best_rate(ours(None), args.n, args.repeat, device=device)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else None
     rows = [("skmicro ScatteringFeatures", args.n, r_ours)]
     if device.type == "cpu" and threads > 1:
         rows.append(("skmicro ScatteringFeatures, n_jobs=1", args.n,
-                     best_rate(ours(1), args.n, args.repeat)[0]))
-    r_torch, G = best_rate(kymatio_torch, args.n_torch, args.repeat)
+                     best_rate(ours(1), args.n, args.repeat, device=device)[0]))
+    r_torch, G = best_rate(kymatio_torch, args.n_torch, args.repeat, device=device)
     torch_note = f"{threads} threads"
     if device.type == "cpu" and threads > 1:
         with torch_threads(1):
-            r1, _ = best_rate(kymatio_torch, args.n_torch, args.repeat)
+            r1, _ = best_rate(kymatio_torch, args.n_torch, args.repeat, device=device)
         if r1 > r_torch:
             r_torch, torch_note = r1, "1 thread"
     r_numpy, H = best_rate(kymatio_numpy, args.n_numpy, args.repeat)
     rows += [(f"kymatio torch frontend ({torch_note})", args.n_torch, r_torch),
              ("kymatio numpy frontend (scipy.fft, 1 thread)", args.n_numpy, r_numpy)]
-    load_after = os.getloadavg()[0]
+    load_after = load_average()
 
     err_t = np.abs(F[:args.n_torch] - G).max() / np.abs(G).max()
     err_n = np.abs(F[:args.n_numpy] - H).max() / np.abs(H).max()
     if args.log:  # the numbers above are checked linear; time the log variant the grid uses
         sf_log = ScatteringFeatures(J=args.J, L=8, log=True, device=device,
                                     batch_size=args.batch_size).fit(X[:1])
-        r_log, _ = best_rate(lambda: sf_log.transform(X), args.n, args.repeat)
+        r_log, _ = best_rate(lambda: sf_log.transform(X), args.n, args.repeat,
+                             device=device)
         rows.insert(1, ("skmicro ScatteringFeatures, log=True", args.n, r_log))
     print(f"ScatteringFeatures, {args.n} images {shape[0]}x{shape[1]}, J={args.J}, L=8, "
           f"max_order=2, global average, device={device}, torch threads={threads}, "
@@ -126,10 +109,8 @@ def main(argv=None):
           f"{load_before:.1f} -> {load_after:.1f}"
           + (f", peak device memory {peak:.0f} MiB" if peak is not None else ""))
     print(f"max |ours - kymatio| / max|kymatio|: torch {err_t:.1e}, numpy {err_n:.1e}")
-    print("| method | images | images/s | ours / method |")
-    print("|---|---:|---:|---:|")
-    for name, n, rate in rows:
-        print(f"| {name} | {n} | {rate:,.2f} | {r_ours / rate:.2f}x |")
+    print_table(["method", "images", "images/s", "ours / method"],
+                [(name, n, f"{rate:,.2f}", f"{r_ours / rate:.2f}x") for name, n, rate in rows])
     print(f"ours: {args.n / r_ours:.1f} s for {args.n} images")
 
 

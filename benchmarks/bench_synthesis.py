@@ -6,23 +6,11 @@ the figures are ours, with the iteration counts given. A GPU is timed when one i
 """
 
 import sys
-import time
 
+from _common import print_machine_header, print_table, timed
 
 from skmicro import ScatteringFeatures
 from skmicro.synthesis import synthesize_texture, synthesize_textures
-
-
-def timed(fn):
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    out = fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - t
 
 
 def main(n_jobs=1):
@@ -32,30 +20,35 @@ def main(n_jobs=1):
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     original = data.brick()[::2, ::2]  # real photograph, 256x256 uint8
     small = original[:128, :128]
-    print(f"torch {torch.__version__}, CPU threads: {n_jobs}, devices: {devices}")
-    print("| device | descriptor | size | n_iter | evaluations | time (s) | loss start -> end |")
-    print("|---|---|---:|---:|---:|---:|---|")
-    for device in devices:
-        # Warm-up: weights, filters, oneDNN kernels.
-        synthesize_texture(small[:64, :64], n_iter=2, random_state=0, device=device,
-                           n_jobs=n_jobs)
-        for name, desc, n_iter in [("vgg_gram", "vgg_gram", 50),
-                                   ("scattering J=4 L=8", ScatteringFeatures(), 50)]:
-            (_, loss), t = timed(lambda: synthesize_texture(
-                original, size=256, descriptor=desc, n_iter=n_iter, random_state=0,
-                device=device, n_jobs=n_jobs, return_loss=True))
-            print(f"| {device} | {name} | 256 | {n_iter} | {len(loss)} | {t:.1f} | "
-                  f"{loss[0]:.3g} -> {loss[-1]:.3g} |", flush=True)
+    print_machine_header()
+    print(f"CPU threads: {n_jobs}, devices: {devices}")
+
+    def single_rows():
+        for device in devices:
+            # Warm-up: weights, filters, oneDNN kernels.
+            synthesize_texture(small[:64, :64], n_iter=2, random_state=0, device=device,
+                               n_jobs=n_jobs)
+            for name, desc, n_iter in [("vgg_gram", "vgg_gram", 50),
+                                       ("scattering J=4 L=8", ScatteringFeatures(), 50)]:
+                t, (_, loss) = timed(lambda: synthesize_texture(
+                    original, size=256, descriptor=desc, n_iter=n_iter, random_state=0,
+                    device=device, n_jobs=n_jobs, return_loss=True), device=device)
+                yield (device, name, 256, n_iter, len(loss), f"{t:.1f}",
+                       f"{loss[0]:.3g} -> {loss[-1]:.3g}")
+
+    print_table(["device", "descriptor", "size", "n_iter", "evaluations", "time (s)",
+                 "loss start -> end"], single_rows(), align="llrrrrl")
+
+    def batch_rows():
+        for device in devices:
+            for n in (1, 4):
+                t, _ = timed(lambda: synthesize_textures(small, n, size=128, n_iter=20,
+                                                         random_state=0, device=device,
+                                                         n_jobs=n_jobs), device=device)
+                yield device, n, f"{t:.1f}", f"{n / t:.3f}"
 
     print("\nBatches of independent samples (VGG, 128x128, n_iter=20): images/s")
-    print("| device | n_samples | time (s) | images/s |")
-    print("|---|---:|---:|---:|")
-    for device in devices:
-        for n in (1, 4):
-            _, t = timed(lambda: synthesize_textures(small, n, size=128, n_iter=20,
-                                                     random_state=0, device=device,
-                                                     n_jobs=n_jobs))
-            print(f"| {device} | {n} | {t:.1f} | {n / t:.3f} |", flush=True)
+    print_table(["device", "n_samples", "time (s)", "images/s"], batch_rows())
 
 
 if __name__ == "__main__":

@@ -15,16 +15,15 @@ Timings take the best of ``--repeat`` runs after a warm-up.
 from __future__ import annotations
 
 import argparse
-import platform
-import resource
+import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 from scipy.spatial.distance import pdist
 import torch
 import torch.nn.functional as F
+from _common import best_time, peak_rss_mib, print_machine_header, print_table
 
 from skmicro import VGGGramFeatures
 from skmicro.features import _vgg19 as vgg
@@ -57,20 +56,20 @@ def baseline(images, state):
     return np.stack(rows)
 
 
-def best_time(fn, images, repeat):
-    fn(images[:2])  # warm-up (weights loaded and cached, oneDNN primitives built)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn(images)
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+def time_on(fn, images, repeat):
+    """Best of ``repeat`` calls ``fn(images)``, after a warm-up on two images (weights loaded
+    and cached, oneDNN primitives built)."""
+    fn(images[:2])
+    return best_time(lambda: fn(images), repeat)
 
 
 def memory_run(n, size, k, batch, precision="fp32"):
     """Child process: n images -> projected rows -> full distance matrix; prints peak RSS."""
     code = f"""
-import numpy as np, resource, time
+import sys, time
+import numpy as np
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from _common import peak_rss_mib
 from skmicro import VGGGramFeatures
 from skmicro.manifold import blockwise_distances
 rng = np.random.default_rng(0)
@@ -83,7 +82,7 @@ for s in range(0, {n}, 256):  # images arrive in chunks, as from disk
     chunk = rng.random((min(256, {n} - s), {size}, {size}), dtype=np.float32)
     rows[s:s + len(chunk)] = est.transform(chunk)
 D = blockwise_distances(rows)  # the package's blockwise path: one n x n float32 buffer
-print(f"{{time.perf_counter() - t0:.1f}} {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f}} {{D.shape}}")
+print(f"{{time.perf_counter() - t0:.1f}} {{peak_rss_mib() / 2**10:.2f}} {{D.shape}}")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.split()
@@ -101,6 +100,7 @@ def main(argv=None):
     parser.add_argument("--memory-only", action="store_true")
     args = parser.parse_args(argv)
 
+    print_machine_header()
     if args.memory_only:
         secs, rss, *_ = memory_run(args.memory, args.size, 1024, args.batch_size,
                                    args.memory_precision)
@@ -113,32 +113,29 @@ def main(argv=None):
     est = VGGGramFeatures(device="cpu", batch_size=args.batch_size).fit(images[:1])
     state = vgg.load_state("vgg19-normalized")
 
-    t_ours, ours = best_time(est.transform, images, args.repeat)
+    t_ours, ours = time_on(est.transform, images, args.repeat)
     est16 = VGGGramFeatures(device="cpu", batch_size=args.batch_size, precision="bf16")
-    t_bf16, ours16 = best_time(est16.fit(images[:1]).transform, images, args.repeat)
+    t_bf16, ours16 = time_on(est16.fit(images[:1]).transform, images, args.repeat)
     d32, d16 = pdist(ours), pdist(ours16)
     err16 = np.abs(d16 - d32) / d32
-    t_base, base = best_time(lambda imgs: baseline(imgs, state), images, args.repeat)
+    t_base, base = time_on(lambda imgs: baseline(imgs, state), images, args.repeat)
     rel = np.linalg.norm(ours - base) / np.linalg.norm(base)
     assert rel < 1e-4, f"implementations disagree: relative difference {rel:.2e}"
 
     print(f"# VGGGramFeatures benchmark: {args.n} images {args.size}x{args.size} RGB, "
-          f"default layers, vgg19-normalized, CPU, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}, {platform.processor() or platform.machine()}")
+          f"default layers, vgg19-normalized, CPU, {torch.get_num_threads()} threads")
     print(f"# rows agree: relative difference {rel:.1e}")
-    print("| implementation | time (s) | images/s |")
-    print("| --- | ---: | ---: |")
-    print(f"| straightforward per-image (peer) | {t_base:.2f} | {args.n / t_base:.1f} |")
-    print(f"| VGGGramFeatures (ours, batch {args.batch_size}) | {t_ours:.2f} | "
-          f"{args.n / t_ours:.1f} |")
-    print(f"| VGGGramFeatures (ours, precision='bf16') | {t_bf16:.2f} | "
-          f"{args.n / t_bf16:.1f} |")
-    print(f"| ratio (peer / ours) | {t_base / t_ours:.2f}x | |")
-    print(f"| ratio (peer / ours bf16) | {t_base / t_bf16:.2f}x | |")
+    print_table(["implementation", "time (s)", "images/s"], [
+        ("straightforward per-image (peer)", f"{t_base:.2f}", f"{args.n / t_base:.1f}"),
+        (f"VGGGramFeatures (ours, batch {args.batch_size})", f"{t_ours:.2f}",
+         f"{args.n / t_ours:.1f}"),
+        ("VGGGramFeatures (ours, precision='bf16')", f"{t_bf16:.2f}", f"{args.n / t_bf16:.1f}"),
+        ("ratio (peer / ours)", f"{t_base / t_ours:.2f}x", ""),
+        ("ratio (peer / ours bf16)", f"{t_base / t_bf16:.2f}x", ""),
+    ])
     print(f"# bf16 pairwise distances vs fp32: median relative error {np.median(err16):.1e}, "
           f"max {err16.max():.1e}")
-    print(f"# peak RSS of this process: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
+    print(f"# peak RSS of this process: {peak_rss_mib() / 2**10:.2f} GB")
     if args.memory:
         secs, rss, *_ = memory_run(args.memory, args.size, 1024, args.batch_size,
                                    args.memory_precision)

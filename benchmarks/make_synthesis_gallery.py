@@ -5,9 +5,9 @@ docs/img/synthesis_gallery.png and prints the descriptor distances of each recon
 """
 
 import sys
-import time
 
 import matplotlib
+from _common import timed
 
 matplotlib.use("Agg")
 
@@ -34,14 +34,11 @@ def originals():
 def main(out="docs/img/synthesis_gallery.png", size=128, n_jobs=1):
     rows, recs = [], []
     for name, img in originals().items():
-        t = time.perf_counter()
-        vgg = synthesize_texture(img, size=size, n_iter=80, random_state=0, device="cpu",
-                                 n_jobs=n_jobs)
-        t_vgg = time.perf_counter() - t
-        t = time.perf_counter()
-        scat = synthesize_texture(img, size=size, descriptor=ScatteringFeatures(J=4, L=8),
-                                  n_iter=200, random_state=0, device="cpu", n_jobs=n_jobs)
-        t_scat = time.perf_counter() - t
+        t_vgg, vgg = timed(lambda: synthesize_texture(
+            img, size=size, n_iter=80, random_state=0, device="cpu", n_jobs=n_jobs))
+        t_scat, scat = timed(lambda: synthesize_texture(
+            img, size=size, descriptor=ScatteringFeatures(J=4, L=8), n_iter=200,
+            random_state=0, device="cpu", n_jobs=n_jobs))
         print(f"{name}: vgg {t_vgg:.0f} s, scattering {t_scat:.0f} s", flush=True)
         rows.append(img)
         recs.append([vgg, scat])
