@@ -303,3 +303,57 @@ def test_threads_over_images_and_autograd_path_agree(rng):
     assert xt.grad is not None and torch.isfinite(xt.grad).all() and xt.grad.abs().max() > 0
     flat = torch.cat([S0[:, None], S1.flatten(1), S2[:, 0, :, 1].flatten(1)], 1).detach()
     assert_close(flat.numpy(), one[:2])
+
+
+# ------------------------------------------------------------------ transform_tensor
+@pytest.mark.parametrize("params", [dict(J=2, L=4), dict(J=2, L=4, log=True, normalize=True,
+                                                          rotation_invariant=True),
+                                    dict(J=2, L=4, average="local")])
+def test_transform_tensor_is_transform_and_differentiable(params):
+    torch = pytest.importorskip("torch")
+    X = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
+    sf = ScatteringFeatures(**params, device="cpu").fit(X)
+    x = torch.from_numpy(X).requires_grad_(True)
+    rows = sf.transform_tensor(x)
+    np.testing.assert_allclose(rows.detach().numpy(), sf.transform(X), rtol=1e-4, atol=1e-6)
+    # The derivative along a random direction agrees with a central difference.
+    d = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    rows[:, 1:].sum().backward()
+    with torch.no_grad():
+        h = 1e-3
+        numeric = (sf.transform_tensor(x + h * d)[:, 1:].sum()
+                   - sf.transform_tensor(x - h * d)[:, 1:].sum()) / (2 * h)
+    assert float((x.grad * d).sum()) == pytest.approx(float(numeric), rel=1e-2)
+
+
+def test_transform_tensor_circular_wraps_around():
+    """With circular padding the padded image is the periodic continuation: an image that
+    tiles seamlessly gives the same S0 both ways, a discontinuous one does not."""
+    torch = pytest.importorskip("torch")
+    sf = ScatteringFeatures(J=2, L=4, device="cpu").fit(np.zeros((1, 16, 16)))
+    periodic = torch.cos(2 * np.pi * torch.arange(16) / 8)[:, None].expand(16, 16)[None]
+    ramp = torch.linspace(0, 1, 16)[:, None].expand(16, 16)[None]
+    S0 = {m: [float(sf.transform_tensor(x.float(), padding_mode=m)[0, 0])
+              for x in (periodic, ramp)] for m in ("reflect", "circular")}
+    # Circular S0 of a periodic image: the weighted mean of a periodic image over whole
+    # periods of the padding, which is its exact mean (0) up to the filter normalization.
+    assert abs(S0["circular"][0]) < 1e-3
+    assert abs(S0["circular"][1] - S0["reflect"][1]) > 1e-3
+
+
+@pytest.mark.parametrize(
+    "images, kwargs, error, match",
+    [
+        (np.zeros((2, 16, 16), np.float32), {}, TypeError, "floating-point torch.Tensor"),
+        ("torch:2,16,16,3", {}, ValueError, r"shape \(n, h, w\)"),
+        ("torch:2,2,2", {}, ValueError, "at least 4x4 for J=2"),
+        ("torch:2,16,16", dict(padding_mode="zeros"), ValueError, "'padding_mode'"),
+    ],
+)
+def test_transform_tensor_errors(images, kwargs, error, match):
+    torch = pytest.importorskip("torch")
+    if isinstance(images, str):
+        images = torch.zeros(*map(int, images[6:].split(",")))
+    sf = ScatteringFeatures(J=2, L=4, device="cpu").fit(np.zeros((1, 16, 16)))
+    with pytest.raises(error, match=match):
+        sf.transform_tensor(images, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from .._engine import get_torch, map_batches
 from .._validation import Interval, StrOptions
 from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
 from .._engine import map_image_threads
-from ._scattering_core import get_filter_bank, scattering_coefficients
+from ._scattering_core import get_filter_bank, padded_shape, scattering_coefficients
 from ._scattering_readout import depth_of_well, orientation_profile
 
 __all__ = ["ScatteringFeatures", "LOG_FLOOR"]
@@ -19,6 +20,15 @@ __all__ = ["ScatteringFeatures", "LOG_FLOOR"]
 #: Values are clipped to this floor before ``log10`` (``log=True``) and parents below it are
 #: replaced by it when normalizing S2 / S1. S1 and S2 of images in [0, 1] are ~1e-4 .. 1e-1.
 LOG_FLOOR = 1e-6
+
+
+def _wrap_index(shape, J, device):
+    """Padding indices that wrap around (the periodic continuation) instead of reflecting."""
+    torch = get_torch()
+    padded = padded_shape(shape, J)
+    index = [torch.as_tensor((np.arange(p) - (p - s) // 2) % s, device=device)
+             for s, p in zip(shape, padded)]
+    return {"rows": index[0], "cols": index[1]}
 
 
 @functools.lru_cache(maxsize=64)
@@ -240,6 +250,80 @@ class ScatteringFeatures(ImageTransformer):
 
         return map_batches(func, array, batch_size=self.batch_size, device=device,
                            progress=progress, caller="ScatteringFeatures")
+
+    def transform_tensor(self, images, *, padding_mode="reflect"):
+        """Differentiable ``transform`` on a torch tensor: the scattering rows of a batch.
+
+        The same computation as :meth:`transform` (the same rows up to float rounding), kept
+        in torch on the tensor's device, so that gradients flow back to the pixels: texture
+        synthesis (:func:`skmicro.synthesis.synthesize_texture`) optimizes images through it,
+        and any torch loss can use it (like kymatio's torch frontend, but with this
+        estimator's output layout, normalization, rotation average and log).
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, h, w)
+            Grey floating-point images in the input contract's float convention, each side
+            at least ``2**J``; with ``average="local"`` they must have the fitted size.
+        padding_mode : {"reflect", "circular"}, default="reflect"
+            How the images are extended before the wavelet convolutions: ``"reflect"`` is
+            kymatio's (and ``transform``'s); ``"circular"`` wraps around (each image is a
+            torus, for periodic textures).
+
+        Returns
+        -------
+        rows : torch.Tensor of shape (n, n_output_features_), float32
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skmicro import ScatteringFeatures
+        >>> images = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
+        >>> sf = ScatteringFeatures(J=2, L=4, device="cpu").fit(images)
+        >>> x = torch.tensor(images, requires_grad=True)
+        >>> rows = sf.transform_tensor(x)
+        >>> rows.shape, bool(np.allclose(rows.detach().numpy(), sf.transform(images),
+        ...                              rtol=1e-4, atol=1e-6))
+        (torch.Size([2, 25]), True)
+        >>> rows[:, 1:].sum().backward()  # gradients reach the pixels
+        >>> x.grad.shape
+        torch.Size([2, 16, 16])
+        """
+        from .._validation import check_is_fitted
+
+        torch = get_torch()
+        check_is_fitted(self)
+        caller = "ScatteringFeatures.transform_tensor"
+        if not isinstance(images, torch.Tensor) or not images.is_floating_point():
+            raise TypeError(
+                f"{caller}: 'images' must be a floating-point torch.Tensor of shape (n, h, w). "
+                f"Got {type(images).__name__} {getattr(images, 'dtype', '')} instead; use "
+                "transform for arrays."
+            )
+        if images.ndim != 3:
+            raise ValueError(
+                f"{caller}: 'images' must have shape (n, h, w) (grey; run colour channels as "
+                f"separate images). Got {tuple(images.shape)} instead."
+            )
+        if padding_mode not in ("reflect", "circular"):
+            raise ValueError(
+                f"{caller}: 'padding_mode' must be 'reflect' or 'circular'. Got "
+                f"{padding_mode!r} instead."
+            )
+        J, L, order = int(self.J), int(self.L), int(self.max_order)
+        shape = tuple(int(s) for s in images.shape[1:])
+        self._check_transform_images(SimpleNamespace(shapes=[shape]))  # transform's checks
+        if min(shape) < 2**J:
+            raise ValueError(
+                f"{caller}: images must be at least {2**J}x{2**J} for J={J}. Got "
+                f"{shape[0]}x{shape[1]} instead."
+            )
+        bank = get_filter_bank(shape, J, L, images.device)
+        if padding_mode == "circular":
+            bank = dict(bank, **_wrap_index(shape, J, images.device))
+        S = scattering_coefficients(images.float(), bank, J, L, order, self.average)
+        return self._assemble(*S)
 
     def _assemble(self, S0, S1, S2):
         """normalize -> rotation average -> select paths -> log; flatten to (B, features)."""

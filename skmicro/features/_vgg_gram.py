@@ -271,11 +271,56 @@ default="vgg19-normalized"
             caller=type(self).__name__,
         )
 
-    def _texture_function(self, device, padding_mode="zeros"):
-        """The fitted map from a (b, h, w, 3) RGB tensor in [0, 1] to texture rows.
+    def transform_tensor(self, images, *, padding_mode="zeros"):
+        """Differentiable ``transform`` on a torch tensor: the texture rows of a batch.
 
-        Differentiable: texture synthesis (``skmicro.synthesis``) optimizes pixels through it.
+        The same computation as :meth:`transform` (the same rows up to float rounding), kept
+        in torch on the tensor's device, so that gradients flow back to the pixels: texture
+        synthesis (:func:`skmicro.synthesis.synthesize_texture`) optimizes images through it,
+        and any torch loss can use it.
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, h, w) or (n, h, w, 3)
+            Floating-point images in the input contract's float convention (what
+            ``transform`` sees after conversion: integer images scaled to [0, 1]); grey
+            images are replicated to RGB. Each side must be at least ``2**p`` pixels, ``p``
+            being the number of poolings before the deepest layer (16 for conv5_1).
+        padding_mode : {"zeros", "circular"}, default="zeros"
+            Padding of the convolutions: ``"zeros"`` is VGG's (and ``transform``'s);
+            ``"circular"`` treats each image as a torus (translation-equivariant, for
+            periodic textures); its sides must then be divisible by ``2**p``.
+
+        Returns
+        -------
+        rows : torch.Tensor of shape (n, n_output_features_), float32
+            Squared Euclidean distances between rows are the eq. 3 texture loss.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skmicro import VGGGramFeatures
+        >>> images = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
+        >>> vgg = VGGGramFeatures(weights=None, layers=["conv1_1"], random_state=0,
+        ...                       device="cpu").fit(images)
+        >>> x = torch.tensor(images, requires_grad=True)
+        >>> rows = vgg.transform_tensor(x)
+        >>> rows.shape, bool(np.allclose(rows.detach().numpy(), vgg.transform(images),
+        ...                              rtol=1e-4, atol=1e-7))
+        (torch.Size([2, 2080]), True)
+        >>> rows[0].pow(2).sum().backward()  # gradients reach the pixels
+        >>> x.grad.shape
+        torch.Size([2, 16, 16])
         """
+        from .._validation import check_is_fitted
+
+        check_is_fitted(self)
+        batch = _check_tensor(images, self.layers_, padding_mode, type(self).__name__)
+        return self._texture_function(batch.device, padding_mode)(batch)
+
+    def _texture_function(self, device, padding_mode="zeros"):
+        """The fitted map from a (b, h, w, 3) RGB tensor in [0, 1] to texture rows."""
         torch = get_torch()
         net = self._network(device)
         plan = _gram_plan(self.layers_, self.gram, device)
@@ -314,6 +359,47 @@ default="vgg19-normalized"
 
 
 # -------------------------------------------------------------------- tensor helpers
+def _check_tensor(images, layers, padding_mode, name):
+    """``transform_tensor``'s input: a float (n, h, w[, 3]) tensor of a size the layers
+    accept -> float32 (n, h, w, 3)."""
+    torch = get_torch()
+    caller = f"{name}.transform_tensor"
+    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
+        raise TypeError(
+            f"{caller}: 'images' must be a floating-point torch.Tensor of shape (n, h, w) or "
+            f"(n, h, w, 3). Got {type(images).__name__} "
+            f"{getattr(images, 'dtype', '')} instead; use transform for arrays."
+        )
+    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
+        raise ValueError(
+            f"{caller}: 'images' must have shape (n, h, w) or (n, h, w, 3). Got "
+            f"{tuple(images.shape)} instead."
+        )
+    if padding_mode not in ("zeros", "circular"):
+        raise ValueError(
+            f"{caller}: 'padding_mode' must be 'zeros' or 'circular'. Got {padding_mode!r} "
+            "instead."
+        )
+    pools = max(_vgg19().pools_before(lay) for lay in layers)
+    side = 2**pools
+    h, w = images.shape[1:3]
+    deepest = max(layers, key=_vgg19().LAYER_NAMES.index)
+    if h < side or w < side:
+        raise ValueError(
+            f"{caller}: images must be at least {side}x{side} for the layers up to {deepest} "
+            f"({pools} poolings). Got {h}x{w} instead."
+        )
+    if padding_mode == "circular" and (h % side or w % side):
+        fix = tuple(max(side, round(s / side) * side) for s in (h, w))
+        raise ValueError(
+            f"{caller}: with padding_mode='circular' the sides must be divisible by {side} "
+            f"({pools} poolings before {deepest}), so that the torus stays a torus at every "
+            f"layer. Got {h}x{w}; use e.g. {fix[0]}x{fix[1]}."
+        )
+    batch = images.float()
+    return batch if batch.ndim == 4 else batch[..., None].expand(-1, -1, -1, 3)
+
+
 def _conv_precision(precision, device, torch):
     """Context for the network's arithmetic: bf16 autocast, CUDA TF32, or plain fp32."""
     if precision == "bf16":

@@ -65,8 +65,7 @@ def _image_list(images):
 
 def _descriptor(descriptor, device):
     """A fresh, unfitted descriptor estimator for the loss (a clone of the user's)."""
-    from ..features._scattering import ScatteringFeatures
-    from ..features._vgg_gram import VGGGramFeatures
+    from .. import ScatteringFeatures, VGGGramFeatures
 
     if isinstance(descriptor, str):
         if descriptor not in DESCRIPTORS:
@@ -90,31 +89,34 @@ def _descriptor(descriptor, device):
     return est
 
 
-def _check_size(size, first_shape, min_shape, periodic, multiple, caller):
+def _check_size(size, first_shape, caller):
+    """``size`` -> (h, w); whether the descriptor accepts it is checked by
+    :func:`_check_size_suits`."""
     if size is None:
-        size = tuple(first_shape)
-    elif isinstance(size, numbers.Integral):
-        size = (int(size), int(size))
-    elif (len(size) != 2 or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
-                                     for s in size)):
+        return tuple(first_shape)
+    if isinstance(size, numbers.Integral):
+        return (int(size), int(size))
+    if (len(size) != 2 or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+                                  for s in size)):
         raise ValueError(
             f"The 'size' parameter of {caller} must be None, an int or a pair (h, w) of ints. "
             f"Got {size!r} instead."
         )
-    size = tuple(int(s) for s in size)
-    if size[0] < min_shape[0] or size[1] < min_shape[1]:
+    return tuple(int(s) for s in size)
+
+
+def _check_size_suits(loss_fn, start, device, size, caller):
+    """One loss evaluation of a start image: the descriptor's ``transform_tensor`` says
+    whether it accepts the size (minimum size, divisibility on a torus) before any work."""
+    torch = get_torch()
+    try:
+        with torch.no_grad():
+            loss_fn(torch.from_numpy(start).to(device))
+    except ValueError as err:
         raise ValueError(
-            f"The 'size' parameter of {caller} must be at least {min_shape[0]}x{min_shape[1]} "
-            f"for this descriptor. Got {size[0]}x{size[1]} instead."
-        )
-    if periodic and (size[0] % multiple or size[1] % multiple):
-        fix = tuple(max(multiple, round(s / multiple) * multiple) for s in size)
-        raise ValueError(
-            f"{caller}: with periodic=True the VGG poolings need a size divisible by "
-            f"{multiple}, so that the torus stays a torus at every layer. Got "
-            f"{size[0]}x{size[1]}; use e.g. size={fix}."
-        )
-    return size
+            f"The 'size' parameter of {caller} does not suit the descriptor "
+            f"(size={size[0]}x{size[1]}): {err}"
+        ) from err
 
 
 def _to_input_convention(x, images):
@@ -140,21 +142,18 @@ def _vgg_loss(est, floats, rgb, device, periodic):
     target = torch.from_numpy((pixels @ rows.astype(np.float64) / pixels.sum()).astype(
         np.float32)).to(device)
     norm = float(target.pow(2).sum())
-    features = est._texture_function(device, "circular" if periodic else "zeros")
+    padding_mode = "circular" if periodic else "zeros"
 
     def loss(x):  # x: (b, c, h, w) -> per-sample relative eq. 3 loss (b,)
-        batch = x.permute(0, 2, 3, 1)
-        if not rgb:
-            batch = batch.expand(-1, -1, -1, 3)
-        return (features(batch) - target).pow(2).sum(dim=1) / norm
+        batch = x.permute(0, 2, 3, 1) if rgb else x[:, 0]
+        rows = est.transform_tensor(batch, padding_mode=padding_mode)
+        return (rows - target).pow(2).sum(dim=1) / norm
 
     return loss
 
 
-def _scattering_loss(est, floats, rgb, device, periodic, size):
+def _scattering_loss(est, floats, rgb, device, periodic):
     """Target: per-channel S0, S1, S2 means; loss: mean squared relative error."""
-    from ..features._scattering_core import get_filter_bank, padded_shape, scattering_coefficients
-
     torch = get_torch()
     channels = 3 if rgb else 1
     pixels = np.array([im.shape[0] * im.shape[1] for im in floats], dtype=np.float64)
@@ -168,19 +167,12 @@ def _scattering_loss(est, floats, rgb, device, periodic, size):
     scale = np.maximum(np.abs(target), 1e-2 * np.abs(target).mean(axis=1, keepdims=True))
     target = torch.from_numpy(target.astype(np.float32)).to(device)
     inv_scale = torch.from_numpy((1.0 / scale).astype(np.float32)).to(device)
-    J, L = int(est.J), int(est.L)
-    bank = get_filter_bank(size, J, L, device)
-    if periodic:  # wrap instead of reflect: the padded image is the periodic continuation
-        pads = [p - s for p, s in zip(padded_shape(size, J), size)]
-        index = [torch.as_tensor((np.arange(s + p) - p // 2) % s, device=device)
-                 for s, p in zip(size, pads)]
-        bank = dict(bank, rows=index[0], cols=index[1])
+    padding_mode = "circular" if periodic else "reflect"
 
     def loss(x):  # x: (b, c, h, w) -> (b,)
         b = x.shape[0]
-        S = scattering_coefficients(x.reshape(b * channels, *size), bank, J, L, 2, "global")
-        f = est._assemble(*S).reshape(b, channels, -1)
-        return ((f - target) * inv_scale).pow(2).mean(dim=(1, 2))
+        rows = est.transform_tensor(x.flatten(0, 1), padding_mode=padding_mode)
+        return ((rows.reshape(b, channels, -1) - target) * inv_scale).pow(2).mean(dim=(1, 2))
 
     return loss
 
@@ -227,7 +219,7 @@ def _optimize(loss_fn, x0, n_iter, lo, hi, *, bar, callback, history):
 
 def _synthesize(images, n_samples, batch_size, *, size, descriptor, n_iter, periodic,
                 random_state, device, n_jobs, verbose, callback, caller):
-    from ..features._scattering import ScatteringFeatures
+    from .. import ScatteringFeatures
 
     torch = get_torch()
     dev = resolve_device(device, caller=caller)
@@ -244,15 +236,8 @@ def _synthesize(images, n_samples, batch_size, *, size, descriptor, n_iter, peri
                    np.array_equal(im[..., 0], im[..., 2])) for im in floats)
     if not rgb:
         floats = [np.ascontiguousarray(im[..., 0]) for im in floats]
+    size = _check_size(size, floats[0].shape[:2], caller)
     scattering = isinstance(est, ScatteringFeatures)
-    if scattering:
-        min_shape, multiple = est._min_shape(), 1
-    else:
-        from ..features import _vgg19
-
-        multiple = 2 ** max(_vgg19.pools_before(lay) for lay in est.layers_)
-        min_shape = (multiple, multiple)
-    size = _check_size(size, floats[0].shape[:2], min_shape, periodic, multiple, caller)
 
     lo = min(float(im.min()) for im in floats)
     hi = max(float(im.max()) for im in floats)
@@ -271,8 +256,9 @@ def _synthesize(images, n_samples, batch_size, *, size, descriptor, n_iter, peri
     n_batches = -(-n_samples // batch_size)
     with torch_threads(n_jobs), progress_bar(n_batches * int(1.25 * n_iter) + n_batches,
                                              verbose=verbose, desc=caller) as bar:
-        loss_fn = (_scattering_loss(est, floats, rgb, dev, periodic, size) if scattering
+        loss_fn = (_scattering_loss(est, floats, rgb, dev, periodic) if scattering
                    else _vgg_loss(est, floats, rgb, dev, periodic))
+        _check_size_suits(loss_fn, noise(0)[None], dev, size, caller)
         for start in range(0, n_samples, batch_size):
             ks = range(start, min(start + batch_size, n_samples))
             x0 = torch.from_numpy(np.stack([noise(k) for k in ks])).to(dev)
