@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._dask import check_metadata, first_rows, is_dask_array, map_rows, worker_copy
 from .._engine import check_device_param, progress_bar, resolve_device, torch_threads
 from .._validation import (
     Interval,
@@ -71,7 +72,9 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, h, w) or (n, h, w, 3), or list of images
-            Training images (see the user guide on the image input contract).
+            Training images (see the user guide on the image input contract). A dask array
+            is not loaded: the descriptors learn nothing from pixel values, so only its first
+            image is computed (for the size and dtype checks).
         y : None
             Ignored.
 
@@ -80,6 +83,8 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         self : object
         """
         self._check_common_params()
+        if is_dask_array(X):
+            X = first_rows(X, caller=type(self).__name__)
         images = self._validate_images(X, reset=True)
         self._fit_images(images)
         return self
@@ -89,13 +94,30 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, h, w) or (n, h, w, 3), or list of images
+        X : array-like of shape (n, h, w) or (n, h, w, 3), or list of images, or dask array
+            A dask array (images, or a 2-D table with ``image_shape``) gives a lazy dask
+            array: shape, dtype and size errors are raised now from its metadata, NaN or
+            infinity when the block holding them is computed.
 
         Returns
         -------
         X_new : ndarray of shape (n, n_output_features_), float32
+            A dask array for a dask input, chunked like ``X`` along the images.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return self._transform_dask(X)
+        return self._transform_array(X)
+
+    def _transform_dask(self, X):
+        name = type(self).__name__
+        check_metadata(
+            X, lambda sample: self._check_transform_images(
+                self._validate_images(sample, reset=False)), caller=name)
+        return map_rows(_transform_rows, X, worker_copy(self), n_out=self.n_output_features_,
+                        dtype=np.float32, label=f"{name.lower()}-transform")
+
+    def _transform_array(self, X):
         images = self._validate_images(X, reset=False)
         self._check_transform_images(images)
         name = type(self).__name__
@@ -143,3 +165,8 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _transform_rows(estimator, block):
+    """One dask block through the numpy path (not ``transform``: no set_output wrapping)."""
+    return estimator._transform_array(block)
