@@ -18,6 +18,8 @@ __all__ = [
     "get_torch",
     "resolve_device",
     "check_device_param",
+    "usable_cores",
+    "n_threads",
     "torch_threads",
     "progress_bar",
     "map_batches",
@@ -81,19 +83,47 @@ def resolve_device(device="auto", *, caller="skmicro"):
     return dev
 
 
+def usable_cores():
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def n_threads(n_jobs=None):
+    """Intra-op threads for an ``n_jobs`` value, the rule of every skmicro estimator.
+
+    ``None`` and ``-1`` mean every usable core (as BLAS does under scikit-learn), ``-2`` all
+    but one, ``k >= 1`` exactly ``k``.
+
+    Examples
+    --------
+    >>> from skmicro._engine import n_threads, usable_cores
+    >>> n_threads(None) == n_threads(-1) == usable_cores(), n_threads(1)
+    (True, 1)
+    """
+    cores = usable_cores()
+    if n_jobs is None:
+        return cores
+    n_jobs = int(n_jobs)
+    return n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+
+
 @contextmanager
 def torch_threads(n_jobs=None):
-    """Set torch's intra-op CPU threads for the block (``None`` leaves them, -1 means all)."""
-    if n_jobs is None:
-        yield
-        return
+    """Run the block with torch's intra-op CPU threads set by :func:`n_threads`, then restore.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmicro._engine import torch_threads
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    """
     torch = get_torch()
-    n = os.cpu_count() or 1
-    wanted = n if n_jobs < 0 else int(n_jobs)
-    if n_jobs < -1:  # joblib convention: -2 means all but one
-        wanted = max(1, n + 1 + n_jobs)
     before = torch.get_num_threads()
-    torch.set_num_threads(max(1, wanted))
+    torch.set_num_threads(n_threads(n_jobs))
     try:
         yield
     finally:

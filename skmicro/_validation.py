@@ -47,10 +47,19 @@ __all__ = [
     "Interval",
     "Options",
     "StrOptions",
+    "N_JOBS_CONSTRAINT",
     "validate_params",
     "validate_data",
     "check_is_fitted",
     "_fit_context",
+]
+
+# The one ``n_jobs`` constraint of the package (the rule itself is ``_engine.n_threads``):
+# joblib's convention, None, k >= 1, -1 for all cores, -2 all but one...; 0 has no meaning.
+N_JOBS_CONSTRAINT = [
+    None,
+    Interval(numbers.Integral, None, -1, closed="right"),
+    Interval(numbers.Integral, 1, None, closed="left"),
 ]
 
 # ITU-R BT.709 luma weights, the ones scikit-image's rgb2gray uses.

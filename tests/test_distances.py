@@ -24,7 +24,7 @@ def test_blockwise_matches_scipy(metric, dtype, tol):
 
 
 def test_small_blocks_cover_all_rows():
-    blocks = list(iter_distance_blocks(X, block_elements=2 * len(X)))
+    blocks = list(iter_distance_blocks(X, batch_size=2))
     assert [b[:2] for b in blocks[:2]] == [(0, 2), (2, 4)]
     full = np.concatenate([b[2].numpy() for b in blocks])
     np.testing.assert_allclose(full, cdist(X, X), atol=1e-10)

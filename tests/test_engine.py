@@ -1,10 +1,18 @@
 """The torch engine: device parsing, batching, CUDA out-of-memory back-off, threads."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
 
-from skmicro._engine import map_batches, progress_bar, resolve_device, torch_threads
+from skmicro._engine import (
+    map_batches,
+    n_threads,
+    progress_bar,
+    resolve_device,
+    torch_threads,
+)
 
 from .conftest import requires_cuda
 
@@ -116,3 +124,65 @@ def test_map_image_threads_keeps_order_and_restores_threads():
     torch.testing.assert_close(out, x * 3)
     torch.testing.assert_close(pair[0], x + 1)
     assert pair[1] is None
+
+
+def _affinity_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+@pytest.mark.parametrize("n_jobs, expected", [
+    (None, _affinity_cores()), (-1, _affinity_cores()), (1, 1), (3, 3),
+    (-2, max(1, _affinity_cores() - 1)),
+])
+def test_n_jobs_rule(n_jobs, expected):
+    # None means every core the process may use (as BLAS under scikit-learn), like -1.
+    assert n_threads(n_jobs) == expected
+
+
+def _spy(monkeypatch, module, name, seen):
+    """Replace ``module.name`` by a wrapper that records torch's threads when it runs."""
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+
+
+def _work_cases():
+    from skmicro import MDSEmbedder, PairwiseDistances, PowerSpectrumFeatures
+    from skmicro.features import _power_spectrum
+    from skmicro.manifold import _distances, _mds
+    from skmicro.metrics import _embedding, kruskal_stress
+
+    X = np.random.default_rng(0).random((6, 3))
+    D = np.abs(X[:, None, 0] - X[None, :, 0])
+    images = np.random.default_rng(0).random((3, 8, 8))
+    return [
+        ("PowerSpectrumFeatures", _power_spectrum, "map_batches",
+         lambda n: PowerSpectrumFeatures(device="cpu", n_jobs=n).fit_transform(images)),
+        ("PairwiseDistances", _distances, "iter_distance_blocks",
+         lambda n: PairwiseDistances(device="cpu", n_jobs=n).fit_transform(X)),
+        ("MDSEmbedder", _mds, "_smacof",
+         lambda n: MDSEmbedder(device="cpu", n_jobs=n, random_state=0).fit(X)),
+        ("kruskal_stress", _embedding, "_kruskal_stress",
+         lambda n: kruskal_stress(D, X[:, :1], device="cpu", n_jobs=n)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+@pytest.mark.parametrize("n_jobs", [None, 1])
+def test_n_jobs_means_the_same_in_every_estimator(monkeypatch, case, n_jobs):
+    name, module, attr, run = _work_cases()[case]
+    seen = []
+    _spy(monkeypatch, module, attr, seen)
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)  # neither 1 nor (on small machines) the core count: must return
+    try:
+        run(n_jobs)
+        assert seen, f"{name}: the spied step did not run"
+        assert set(seen) == {_affinity_cores() if n_jobs is None else 1}, name
+        assert torch.get_num_threads() == 3, f"{name} did not restore torch's threads"
+    finally:
+        torch.set_num_threads(before)

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._dask import check_metadata, first_rows, is_dask_array, map_rows, worker_copy
 from .._engine import check_device_param, progress_bar, resolve_device, torch_threads
 from .._validation import (
+    N_JOBS_CONSTRAINT,
     Interval,
     _fit_context,
     check_image_shape_param,
@@ -22,7 +23,7 @@ IMAGE_TRANSFORMER_CONSTRAINTS = {
     "image_shape": [None, tuple, list],
     "device": "no_validation",  # checked by the engine, which knows torch.device
     "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-    "n_jobs": [None, numbers.Integral],
+    "n_jobs": N_JOBS_CONSTRAINT,
     "verbose": ["verbose"],
 }
 

@@ -57,8 +57,8 @@ class PowerSpectrumFeatures(ImageTransformer):
     batch_size : int, default=128
         Images per device batch (halved automatically on CUDA out-of-memory).
     n_jobs : int or None, default=None
-        CPU threads during transform (-1: all cores; None leaves torch's setting). The threads
-        share out the images of a batch rather than splitting each (small) FFT.
+        CPU threads during transform: None or -1 all cores, -2 all but one, k exactly k. The
+        threads share out the images of a batch rather than splitting each (small) FFT.
     verbose : int, default=0
         Show a progress bar when > 0.
 

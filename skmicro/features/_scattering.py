@@ -98,8 +98,8 @@ class ScatteringFeatures(ImageTransformer):
         batch needs about 1 MB per 256x256 image plus tens of MB per thread (the work runs
         in cache-sized chunks).
     n_jobs : int or None, default=None
-        CPU threads during transform (-1: all cores; None: torch's setting). On CPU each
-        thread computes its own share of a batch's images.
+        CPU threads during transform: None or -1 all cores, -2 all but one, k exactly k. On
+        CPU each thread computes its own share of a batch's images.
     verbose : int, default=0
         Show a progress bar when > 0.
 

@@ -97,7 +97,8 @@ default="vgg19-normalized"
     batch_size : int, default=16
         Images per forward pass (halved automatically on CUDA out-of-memory).
     n_jobs : int or None, default=None
-        CPU threads for torch during transform (None leaves torch's setting).
+        CPU threads for torch during transform: None or -1 all cores, -2 all but one, k
+        exactly k.
     verbose : int, default=0
         Show a progress bar when positive.
 

@@ -14,25 +14,40 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from skmicro._engine import check_device_param, get_torch, resolve_device, torch_threads, to_numpy
+from skmicro._engine import (
+    check_device_param,
+    get_torch,
+    progress_bar,
+    resolve_device,
+    to_numpy,
+    torch_threads,
+)
 from skmicro._validation import (
+    N_JOBS_CONSTRAINT,
+    Interval,
     StrOptions,
     _fit_context,
     check_is_fitted,
     validate_data,
+    validate_params,
 )
 
 __all__ = ["PairwiseDistances", "blockwise_distances", "iter_distance_blocks", "block_rows",
            "host_tensor"]
 
 _METRICS = ("euclidean", "cosine")
-# Elements per device block: 4 M float32 values (16 MB) keep a block and its temporaries in
-# cache-friendly territory on the CPU and far below any GPU's memory.
+# batch_size="auto": 4 M float32 distances (16 MB) per device block keep a block and its
+# temporaries in cache-friendly territory on the CPU and far below any GPU's memory.
 _BLOCK_ELEMENTS = 1 << 22
+# The one batch_size constraint of the distance and MDS estimators and functions.
+BATCH_SIZE_CONSTRAINT = [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]
 
 
-def block_rows(n_cols, block_elements=_BLOCK_ELEMENTS):
-    """Rows per block so that one ``(rows, n_cols)`` block holds about ``block_elements``."""
+def block_rows(n_cols, block_elements=_BLOCK_ELEMENTS, batch_size="auto"):
+    """Rows per block: ``batch_size``, or for "auto" as many as make ``(rows, n_cols)`` hold
+    about ``block_elements`` values."""
+    if batch_size != "auto":
+        return int(batch_size)
     return int(max(1, min(block_elements // max(1, n_cols), 1 << 20)))
 
 
@@ -53,8 +68,13 @@ def _prepare(A, metric, device, dtype):
     return t, (t * t).sum(dim=1)
 
 
-def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="cpu", dtype=None,
-                         block_elements=_BLOCK_ELEMENTS):
+@validate_params(
+    {"X": ["array-like"], "Y": [None, "array-like"], "metric": [StrOptions(set(_METRICS))],
+     "device": "no_validation", "dtype": "no_validation", "batch_size": BATCH_SIZE_CONSTRAINT},
+    prefer_skip_nested_validation=True,
+)
+def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="auto", dtype=None,
+                         batch_size="auto"):
     """Yield ``(start, stop, block)`` with ``block`` the distances ``X[start:stop]`` -> ``Y``.
 
     Parameters
@@ -64,11 +84,13 @@ def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="cpu", dtype=N
         None means ``Y = X`` (then the diagonal is exactly 0).
     metric : {"euclidean", "cosine"}
         Euclidean distance, or cosine distance ``1 - cos(x, y)`` in [0, 2].
-    device : str or torch.device
+    device : str or torch.device, default="auto"
+        Where the blocks are computed (and live): "auto" (CUDA when available), "cpu",
+        "cuda:N".
     dtype : torch dtype or None
         Compute dtype; default: float64 for float64 input, else float32.
-    block_elements : int
-        About how many distances one block holds.
+    batch_size : int or "auto", default="auto"
+        Rows of ``X`` per block; "auto" makes a block hold about 4 M distances (16 MB).
 
     Yields
     ------
@@ -80,17 +102,18 @@ def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="cpu", dtype=N
     >>> import numpy as np
     >>> from skmicro.manifold import iter_distance_blocks
     >>> X = np.array([[0.0, 0.0], [3.0, 4.0]])
-    >>> [(i, j, b.tolist()) for i, j, b in iter_distance_blocks(X)]
+    >>> [(i, j, b.tolist()) for i, j, b in iter_distance_blocks(X, device="cpu")]
     [(0, 2, [[0.0, 5.0], [5.0, 0.0]])]
     """
     torch = get_torch()
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = (resolve_device(device, caller="iter_distance_blocks")
+              if isinstance(device, str) else device)
     if dtype is None:
         dtype = torch.float64 if np.asarray(X).dtype == np.float64 else torch.float32
     same = Y is None
     yt, ysq = _prepare(X if same else Y, metric, device, dtype)
     n = len(X)
-    step = block_rows(len(yt), block_elements)
+    step = block_rows(len(yt), batch_size=batch_size)
     with torch.inference_mode():
         for start in range(0, n, step):
             stop = min(n, start + step)
@@ -110,7 +133,14 @@ def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="cpu", dtype=N
             yield start, stop, block
 
 
-def blockwise_distances(X, Y=None, *, metric="euclidean", device="cpu", out=None, dtype=None):
+@validate_params(
+    {"X": ["array-like"], "Y": [None, "array-like"], "metric": [StrOptions(set(_METRICS))],
+     "device": "no_validation", "out": [None, np.ndarray], "dtype": "no_validation",
+     "batch_size": BATCH_SIZE_CONSTRAINT, "n_jobs": N_JOBS_CONSTRAINT, "verbose": ["verbose"]},
+    prefer_skip_nested_validation=True,
+)
+def blockwise_distances(X, Y=None, *, metric="euclidean", device="auto", out=None, dtype=None,
+                        batch_size="auto", n_jobs=None, verbose=0):
     """Distances from each row of ``X`` to each row of ``Y``, computed in blocks on ``device``.
 
     Parameters
@@ -118,12 +148,19 @@ def blockwise_distances(X, Y=None, *, metric="euclidean", device="cpu", out=None
     X : ndarray of shape (n, n_features)
     Y : ndarray of shape (m, n_features) or None
         None means ``Y = X``; the result is then exactly symmetric with a zero diagonal.
-    metric : {"euclidean", "cosine"}
-    device : str or torch.device
+    metric : {"euclidean", "cosine"}, default="euclidean"
+    device : str or torch.device, default="auto"
+        "auto" (CUDA when available), "cpu", "cuda:N".
     out : ndarray of shape (n, m) or None
         Host array to fill (avoids one more ``(n, m)`` allocation).
     dtype : numpy dtype or None
         Result dtype; default float64 for float64 input, else float32.
+    batch_size : int or "auto", default="auto"
+        Rows of ``X`` per device block; "auto" makes a block hold about 4 M distances.
+    n_jobs : int or None, default=None
+        CPU threads for torch: None or -1 all cores, -2 all but one, k exactly k.
+    verbose : int, default=0
+        Show a progress bar over the rows of ``X`` when positive.
 
     Returns
     -------
@@ -133,7 +170,8 @@ def blockwise_distances(X, Y=None, *, metric="euclidean", device="cpu", out=None
     --------
     >>> import numpy as np
     >>> from skmicro.manifold import blockwise_distances
-    >>> blockwise_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0]]))
+    >>> blockwise_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0]]),
+    ...                     device="cpu")
     array([[0.],
            [5.]])
     """
@@ -146,9 +184,12 @@ def blockwise_distances(X, Y=None, *, metric="euclidean", device="cpu", out=None
     if out is None:
         out = np.empty((len(X), m), dtype=dtype)
     tdtype = torch.float64 if dtype == np.float64 else torch.float32
-    for start, stop, block in iter_distance_blocks(X, Y, metric=metric, device=device,
-                                                   dtype=tdtype):
-        out[start:stop] = to_numpy(block, dtype)
+    with torch_threads(n_jobs), progress_bar(len(X), verbose=verbose, desc="distances",
+                                             unit="row") as bar:
+        for start, stop, block in iter_distance_blocks(X, Y, metric=metric, device=device,
+                                                       dtype=tdtype, batch_size=batch_size):
+            out[start:stop] = to_numpy(block, dtype)
+            bar.update(stop - start)
     if Y is None and metric == "euclidean":
         # Symmetrize the GEMM round-off so that the matrix passes strict symmetry checks.
         _symmetrize_inplace(out)
@@ -182,8 +223,12 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
         ``1 - cos(x, y)``.
     device : str or torch.device, default="auto"
         Where the distances are computed: "auto" (CUDA when available), "cpu", "cuda:N".
+    batch_size : int or "auto", default="auto"
+        Rows per device block; "auto" makes a block hold about 4 M distances (16 MB).
     n_jobs : int or None, default=None
-        CPU threads for torch (None: leave torch's setting; -1: all cores).
+        CPU threads for torch: None or -1 all cores, -2 all but one, k exactly k.
+    verbose : int, default=0
+        Show a progress bar over the rows when positive.
 
     Attributes
     ----------
@@ -216,13 +261,18 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "metric": [StrOptions(set(_METRICS))],
         "device": "no_validation",  # checked by the engine, which knows torch.device
-        "n_jobs": [Integral, None],
+        "batch_size": BATCH_SIZE_CONSTRAINT,
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, *, metric="euclidean", device="auto", n_jobs=None):
+    def __init__(self, *, metric="euclidean", device="auto", batch_size="auto", n_jobs=None,
+                 verbose=0):
         self.metric = metric
         self.device = device
+        self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -275,10 +325,11 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
     def _distances(self, X, Y):
         dtype = np.result_type(X.dtype, self.X_fit_.dtype)
         device = resolve_device(self.device, caller=type(self).__name__)
-        with torch_threads(self.n_jobs):
-            return blockwise_distances(X.astype(dtype, copy=False),
-                                       None if Y is None else Y.astype(dtype, copy=False),
-                                       metric=self.metric, device=device, dtype=dtype)
+        return blockwise_distances(X.astype(dtype, copy=False),
+                                   None if Y is None else Y.astype(dtype, copy=False),
+                                   metric=self.metric, device=device, dtype=dtype,
+                                   batch_size=self.batch_size, n_jobs=self.n_jobs,
+                                   verbose=self.verbose)
 
     def get_feature_names_out(self, input_features=None):
         """One output name per training sample: ``pairwisedistances0``, ... .

@@ -24,6 +24,7 @@ from skmicro._engine import (
     torch_threads,
 )
 from skmicro._validation import (
+    N_JOBS_CONSTRAINT,
     Interval,
     StrOptions,
     _fit_context,
@@ -31,6 +32,7 @@ from skmicro._validation import (
     validate_data,
 )
 from skmicro.manifold._distances import (
+    BATCH_SIZE_CONSTRAINT,
     block_rows,
     blockwise_distances,
     host_tensor,
@@ -46,9 +48,11 @@ _CLASSICAL_POWER_ITER = 8
 _CLASSICAL_OVERSAMPLE = 10
 # Points on which the landmark mode estimates Kruskal stress.
 _STRESS_SUBSAMPLE = 2000
-# Dissimilarities per block in the SMACOF sweeps: 2^18 values (1-2 MB) keep the dozen
-# element-wise passes of a block in cache; measured 2-10x faster than 2^22 on a 2-core CPU.
+# batch_size="auto": dissimilarities per block in the SMACOF sweeps: 2^18 values (1-2 MB)
+# keep the dozen element-wise passes of a block in cache; measured 2-10x faster than 2^22 on
+# a 2-core CPU. Out-of-sample placement uses blocks of 2^20.
 _SWEEP_ELEMENTS = 1 << 18
+_PLACE_ELEMENTS = 1 << 20
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,9 +100,10 @@ class _Rows:
     """Row blocks of a dissimilarity matrix: a host array (streamed to the device block by
     block, or moved there once when it fits on a GPU) or a tensor already on the device."""
 
-    def __init__(self, D, device, columns=None):
+    def __init__(self, D, device, columns=None, batch_size="auto"):
         torch = get_torch()
         self.host, self.columns, self.device, self.resident = D, columns, device, None
+        self.batch_size = batch_size
         if torch.is_tensor(D):
             self.resident, self.dtype, self.shape = D, D.dtype, tuple(D.shape)
             return
@@ -146,7 +151,7 @@ def _guttman_sweep(rows, xq, y):
     yc = y.to(dtype)
     G = torch.empty_like(xq)
     raw = 0.0
-    step = block_rows(rows.shape[1], _SWEEP_ELEMENTS)
+    step = block_rows(rows.shape[1], _SWEEP_ELEMENTS, rows.batch_size)
     for start in range(0, n, step):
         stop = min(n, start + step)
         d = rows(start, stop)
@@ -202,7 +207,7 @@ def _classical_mds(rows, n_components, random_state, device):
     k = min(n, n_components + _CLASSICAL_OVERSAMPLE)
     rng = check_random_state(random_state)
     V = torch.as_tensor(rng.standard_normal((n, k)), device=device, dtype=torch.float64)
-    step = block_rows(n, _SWEEP_ELEMENTS)
+    step = block_rows(n, _SWEEP_ELEMENTS, rows.batch_size)
 
     def apply_b(V):
         Vc = (V - V.mean(dim=0)).to(rows.dtype)
@@ -251,12 +256,12 @@ def _place(rows, y, *, max_iter, eps, bar=None):
     n, m = rows.shape
     X = torch.empty((n, y.shape[1]), dtype=torch.float64, device=y.device)
     center = y.mean(dim=0)
-    step = block_rows(m, 1 << 20)
+    step = block_rows(m, _PLACE_ELEMENTS, rows.batch_size)
     n_iter = 0
     for start in range(0, n, step):
         stop = min(n, start + step)
         d = rows(start, stop)
-        block = _Rows(d, y.device)
+        block = _Rows(d, y.device, batch_size=rows.batch_size)
         x = _interpolate(d, y)
         old = None
         for it in range(1, max_iter + 1):
@@ -281,7 +286,7 @@ def _sum_sq_cross(x, y):
 def _sum_sq(rows):
     """Float64 sum of the squared entries of a row source."""
     total = 0.0
-    step = block_rows(rows.shape[1], _SWEEP_ELEMENTS)
+    step = block_rows(rows.shape[1], _SWEEP_ELEMENTS, rows.batch_size)
     for start in range(0, rows.shape[0], step):
         d = rows(start, min(rows.shape[0], start + step))
         total += float((d * d).sum(dim=1).double().sum())
@@ -291,16 +296,16 @@ def _sum_sq(rows):
 class _FeatureRows:
     """Distances from feature rows to reference rows, computed on demand, block by block."""
 
-    def __init__(self, X, ref, device):
+    def __init__(self, X, ref, device, batch_size="auto"):
         torch = get_torch()
-        self.X, self.ref, self.device = X, ref, device
+        self.X, self.ref, self.device, self.batch_size = X, ref, device, batch_size
         self.dtype = torch.float64 if X.dtype == np.float64 else torch.float32
         self.shape = (len(X), len(ref))
 
     def __call__(self, start, stop):
         _, _, block = next(iter_distance_blocks(self.X[start:stop], self.ref,
                                                 device=self.device, dtype=self.dtype,
-                                                block_elements=(stop - start) * len(self.ref)))
+                                                batch_size=stop - start))
         return block
 
 
@@ -354,10 +359,12 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Seeds the randomized eigensolver, random starts and landmark choice.
     device : str or torch.device, default="auto"
         "auto" (CUDA when available), "cpu", "cuda:N".
+    batch_size : int or "auto", default="auto"
+        Rows of the dissimilarity matrix per device block in every sweep. "auto": blocks of
+        about 2^18 dissimilarities (cache-sized on a CPU), 2^20 when placing new points.
     n_jobs : int or None, default=None
-        CPU threads for torch. None means 1, as in scikit-learn: the SMACOF sweeps run many
-        small cache-sized operations, and a single thread was 10x faster than two on a busy
-        2-core machine. -1 uses all cores.
+        CPU threads for torch: None or -1 all cores (as BLAS under scikit-learn), -2 all but
+        one, k exactly k.
     verbose : int, default=0
         1: a progress bar; 2: also the stress of every iteration.
 
@@ -429,13 +436,15 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         "n_landmarks": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
         "device": "no_validation",  # checked by the engine, which knows torch.device
-        "n_jobs": [Integral, None],
+        "batch_size": BATCH_SIZE_CONSTRAINT,
+        "n_jobs": N_JOBS_CONSTRAINT,
         "verbose": ["verbose"],
     }
 
     def __init__(self, n_components=2, *, metric="euclidean", metric_mds=True,
                  init="classical_mds", n_init=1, max_iter=300, eps=1e-6, method="smacof",
-                 n_landmarks=1000, random_state=None, device="auto", n_jobs=None, verbose=0):
+                 n_landmarks=1000, random_state=None, device="auto", batch_size="auto",
+                 n_jobs=None, verbose=0):
         self.n_components = n_components
         self.metric = metric
         self.metric_mds = metric_mds
@@ -447,6 +456,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.n_landmarks = n_landmarks
         self.random_state = random_state
         self.device = device
+        self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -462,8 +472,8 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _rows_to_reference(self, X, device):
         """Row source of distances from the samples of ``X`` to the reference points."""
         if self.metric == "precomputed":
-            return _Rows(X, device, columns=self.landmark_indices_)
-        return _FeatureRows(X, self._reference_features, device)
+            return _Rows(X, device, columns=self.landmark_indices_, batch_size=self.batch_size)
+        return _FeatureRows(X, self._reference_features, device, batch_size=self.batch_size)
 
     # -- fit -------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -517,7 +527,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         device = resolve_device(self.device, caller=name)
         rng = check_random_state(self.random_state)
         torch = get_torch()
-        with torch_threads(_threads(self.n_jobs)), torch.inference_mode():
+        with torch_threads(self.n_jobs), torch.inference_mode():
             if self.method == "landmark" and self.n_landmarks < n:
                 self._fit_landmarks(X, device, rng)
             else:
@@ -526,7 +536,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                     D = X
                 else:
                     self._reference_features = X.copy()
-                    D = blockwise_distances(X, device=device)
+                    D = blockwise_distances(X, device=device, n_jobs=self.n_jobs)
                 E, self.stress_, self.n_iter_ = self._smacof_runs(D, device, rng)
                 self.embedding_ = to_numpy(E, np.float64)
         self._n_features_out = self.n_components
@@ -534,7 +544,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def _smacof_runs(self, D, device, rng):
         torch = get_torch()
-        rows = _Rows(D, device)
+        rows = _Rows(D, device, batch_size=self.batch_size)
         best = None
         total = _sum_sq(rows) / 2.0
         with progress_bar(self.n_init * self.max_iter, verbose=self.verbose,
@@ -561,7 +571,8 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             D_ll = np.ascontiguousarray(X[np.ix_(idx, idx)])
         else:
             self._reference_features = X[idx].copy()
-            D_ll = blockwise_distances(self._reference_features, device=device)
+            D_ll = blockwise_distances(self._reference_features, device=device,
+                                       n_jobs=self.n_jobs)
         Y, _, self.n_iter_ = self._smacof_runs(D_ll, device, rng)
         self._reference_embedding = to_numpy(Y, np.float64)
         with progress_bar(n, verbose=self.verbose, desc=f"{type(self).__name__} landmarks") as bar:
@@ -572,9 +583,11 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         # Stress on a random subsample: the full (n, n) matrix is what this mode avoids.
         sub = np.sort(rng.choice(n, size=min(n, _STRESS_SUBSAMPLE), replace=False))
         if self.metric == "precomputed":
-            rows = _Rows(np.ascontiguousarray(X[np.ix_(sub, sub)]), device)
+            rows = _Rows(np.ascontiguousarray(X[np.ix_(sub, sub)]), device,
+                         batch_size=self.batch_size)
         else:
-            rows = _Rows(blockwise_distances(X[sub], device=device), device)
+            D_sub = blockwise_distances(X[sub], device=device, n_jobs=self.n_jobs)
+            rows = _Rows(D_sub, device, batch_size=self.batch_size)
         self.stress_ = _kruskal_stress(rows, self.embedding_[sub], device)
 
     # -- transform -------------------------------------------------------------------------
@@ -599,7 +612,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             ref = torch.as_tensor(self.embedding_, device=device)
         else:
             ref = torch.as_tensor(self._reference_embedding, device=device)
-        with torch_threads(_threads(self.n_jobs)), torch.inference_mode():
+        with torch_threads(self.n_jobs), torch.inference_mode():
             with progress_bar(len(X), verbose=self.verbose,
                               desc=f"{type(self).__name__} transform") as bar:
                 E, _ = _place(self._rows_to_reference(X, device), ref, max_iter=self.max_iter,
@@ -612,7 +625,3 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
-
-def _threads(n_jobs):
-    """scikit-learn's convention: ``n_jobs=None`` means one thread."""
-    return 1 if n_jobs is None else n_jobs

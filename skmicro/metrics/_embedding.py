@@ -7,12 +7,18 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
 from skmicro._engine import get_torch, resolve_device, torch_threads
+from skmicro._validation import N_JOBS_CONSTRAINT, validate_params
 from skmicro.manifold._mds import _check_dissimilarities, _kruskal_stress, _Rows
 
 __all__ = ["kruskal_stress", "embedding_r2", "regression_angle"]
 
 
-def kruskal_stress(D, embedding, *, device="cpu"):
+@validate_params(
+    {"D": ["array-like"], "embedding": ["array-like"], "device": "no_validation",
+     "n_jobs": N_JOBS_CONSTRAINT},
+    prefer_skip_nested_validation=True,
+)
+def kruskal_stress(D, embedding, *, device="auto", n_jobs=None):
     """Kruskal stress-1 of an embedding, eq. (8): ``sqrt(sum (d - dhat)^2 / sum d^2)``.
 
     Parameters
@@ -20,8 +26,11 @@ def kruskal_stress(D, embedding, *, device="cpu"):
     D : array-like of shape (n_samples, n_samples)
         Symmetric, non-negative dissimilarities with a zero diagonal.
     embedding : array-like of shape (n_samples, n_components)
-    device : str or torch.device, default="cpu"
-        Where the embedded distances are formed (in blocks; no ``(n, n)`` copy).
+    device : str or torch.device, default="auto"
+        Where the embedded distances are formed (in blocks; no ``(n, n)`` copy): "auto"
+        (CUDA when available), "cpu", "cuda:N".
+    n_jobs : int or None, default=None
+        CPU threads for torch: None or -1 all cores, -2 all but one, k exactly k.
 
     Returns
     -------
@@ -33,7 +42,7 @@ def kruskal_stress(D, embedding, *, device="cpu"):
     >>> import numpy as np
     >>> from skmicro.metrics import kruskal_stress
     >>> D = np.array([[0.0, 1.0], [1.0, 0.0]])
-    >>> kruskal_stress(D, [[0.0], [2.0]])
+    >>> kruskal_stress(D, [[0.0], [2.0]], device="cpu")
     1.0
     """
     D = check_array(D, dtype=[np.float64, np.float32], input_name="D")
@@ -41,7 +50,7 @@ def kruskal_stress(D, embedding, *, device="cpu"):
     _check_dissimilarities(D, square=True, caller="kruskal_stress", name="D")
     check_consistent_length(D, E)
     dev = resolve_device(device, caller="kruskal_stress")
-    with torch_threads(1), get_torch().inference_mode():
+    with torch_threads(n_jobs), get_torch().inference_mode():
         return _kruskal_stress(_Rows(D, dev), E, dev)
 
 
