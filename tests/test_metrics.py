@@ -7,7 +7,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skmicro import AngleRecoveryScorer, MDSEmbedder, PairwiseDistances
-from skmicro.metrics import angle_recovery_rmse, embedding_r2, kruskal_stress, regression_angle
+from skmicro.metrics import (
+    angle_recovery_rmse,
+    embedding_knn_r2,
+    embedding_r2,
+    kruskal_stress,
+    regression_angle,
+)
 
 THETA = np.arange(50) * np.pi / 50  # the paper's theta_i = i pi / N
 
@@ -120,6 +126,66 @@ def test_embedding_r2_matches_sklearn_regression():
                                       rel=1e-10)
     assert r2[0] == pytest.approx(1.0)
     assert isinstance(embedding_r2(E, P[:, 0]), float)
+
+
+def test_embedding_knn_r2_hand_checked_leave_one_out():
+    # x = 0..5, p = x, 2 neighbours, leave-one-out: the interior points are predicted exactly
+    # (symmetric neighbours); x = 0 -> mean(1, 2) = 1.5 and x = 5 -> mean(4, 3) = 3.5.
+    # SS_res = 1.5^2 + 1.5^2 = 4.5, SS_tot = sum (x - 2.5)^2 = 17.5.
+    x = np.arange(6.0)
+    r2 = embedding_knn_r2(x[:, None], x, n_neighbors=2, cv=6)
+    assert isinstance(r2, float)
+    assert r2 == pytest.approx(1 - 4.5 / 17.5, rel=1e-12)
+
+
+def _knn_r2_reference(E, P, n_neighbors, cv, random_state):
+    """Brute-force neighbour means over the same shuffled folds, and eq. 13."""
+    P_hat = np.empty_like(P)
+    for train, test in KFold(cv, shuffle=True, random_state=random_state).split(E):
+        nearest = np.argsort(cdist(E[test], E[train]), axis=1)[:, :n_neighbors]
+        P_hat[test] = P[train][nearest].mean(axis=1)
+    return 1 - ((P - P_hat) ** 2).sum(0) / ((P - P.mean(0)) ** 2).sum(0)
+
+
+def test_embedding_knn_r2_matches_brute_force_neighbours():
+    rng = np.random.default_rng(1)
+    E = rng.normal(size=(40, 3))
+    P = np.c_[np.sin(E[:, 0]) + E[:, 1] ** 2, rng.normal(size=40)]
+    before = E.copy()
+    r2 = embedding_knn_r2(E, P, n_neighbors=4, cv=5, random_state=3)
+    assert np.array_equal(E, before)
+    np.testing.assert_allclose(r2, _knn_r2_reference(E, P, 4, 5, 3), rtol=1e-12)
+
+
+def test_embedding_knn_r2_encoded_vs_noise_vs_curved():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.5, 2.0, size=300)
+    # A parameter that sets one embedding coordinate is read off almost exactly...
+    assert embedding_knn_r2(np.c_[p, rng.normal(scale=0.01, size=300)], p) > 0.99
+    # ...an embedding that knows nothing about it gives R^2 near or below 0 (for k neighbours
+    # the expected value is about -1/k)...
+    assert embedding_knn_r2(rng.normal(size=(300, 4)), p) < 0.05
+    # ...and a parameter that runs twice around a ring is invisible to the linear map only.
+    t = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    ring = np.c_[np.cos(t), np.sin(t)]
+    assert abs(embedding_r2(ring, np.sin(2 * t))) < 1e-10
+    assert embedding_knn_r2(ring, np.sin(2 * t)) > 0.95
+
+
+def test_embedding_knn_r2_bad_input():
+    E, p = np.zeros((10, 2)), np.arange(10.0)
+    with pytest.raises(ValueError, match="'n_neighbors' parameter of embedding_knn_r2 must be "
+                                         "<= 8"):
+        embedding_knn_r2(E, p, n_neighbors=9, cv=5)
+    with pytest.raises(ValueError, match="'n_neighbors' parameter of embedding_knn_r2"):
+        embedding_knn_r2(E, p, n_neighbors=0)
+    with pytest.raises(ValueError, match="'cv' parameter of embedding_knn_r2 must be <= "
+                                         "n_samples=10"):
+        embedding_knn_r2(E, p, n_neighbors=1, cv=11)
+    with pytest.raises(ValueError, match="inconsistent"):
+        embedding_knn_r2(E, p[:5], n_neighbors=1, cv=2)
+    with pytest.raises(ValueError, match="NaN"):
+        embedding_knn_r2(np.full((10, 2), np.nan), p, n_neighbors=1)
 
 
 def test_regression_angle_orthogonal_and_known():
