@@ -32,13 +32,37 @@ def test_results_schema_and_files(tmp_path):
     g = on_disk["grid_task"]["power_spectrum"]
     assert g["embedding_dims"] == [1, 2, 3]
     assert len(g["stress"]) == len(g["r2_scale"]) == len(g["r2_noise"]) == 3
+    assert len(g["knn_r2_scale"]) == len(g["knn_r2_noise"]) == 3
+    # cross-validated R^2 can be negative, never above 1
+    assert all(-10 < v <= 1 for v in g["knn_r2_scale"] + g["knn_r2_noise"])
+    assert on_disk["settings"]["knn_neighbors"] == 10 and on_disk["settings"]["knn_folds"] == 5
     # more dimensions never fit the distances worse (up to optimizer noise)
     assert g["stress"][2] <= g["stress"][0] + 1e-3
     assert 0 <= g["regression_angle_deg"] <= 180
-    assert (tmp_path / "table.md").read_text().startswith("## Angle task")
+    table = (tmp_path / "table.md").read_text()
+    assert table.startswith("## Angle task")
+    assert "| power_spectrum kNN R^2 A |" in table and "| power_spectrum R^2 A |" in table
     for name in ("fig5_rings.png", "fig6_rmse_vs_A.png", "fig7_stress_vs_A.png",
                  "fig8_stress_vs_dim.png", "fig9_embedding3d_power_spectrum.png"):
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_grid_task_only_with_other_noise_field(tmp_path):
+    pytest.importorskip("matplotlib")
+    kw = dict(tasks=("grid",), grid_dims=[2, 3], regression_dim=2)
+    res = run_lubbers2017(settings=_tiny(**kw), out=tmp_path, device="cpu", verbose=0)
+    assert res["angle_task"] == [] and list(res["grid_task"]) == ["power_spectrum"]
+    assert (tmp_path / "table.md").read_text().startswith("## Grid task")
+    assert (tmp_path / "fig8_stress_vs_dim.png").exists()
+    assert not (tmp_path / "fig5_rings.png").exists()
+    # the Perlin settings reach the data: a 4x coarser noise unit changes the distances
+    other = run_lubbers2017(settings=_tiny(noise_unit=1 / 16, **kw), device="cpu", verbose=0,
+                            figures=False)
+    assert other["settings"]["noise_unit"] == 1 / 16
+    assert other["grid_task"]["power_spectrum"]["stress"] != res["grid_task"][
+        "power_spectrum"]["stress"]
+    with pytest.raises(ValueError, match="tasks"):
+        run_lubbers2017(settings=_tiny(tasks=("fig1",)), verbose=0)
 
 
 def test_same_seed_same_numbers():

@@ -95,25 +95,27 @@ def fig_embedding_3d(embedding, params, name, path):
 
 
 def write_figures(out, results, examples, grid_embeddings):
-    """Write all figures of a run into ``out``; returns their paths."""
+    """Write the figures of the tasks that ran into ``out``; returns their paths."""
     paths = []
-    p = os.path.join(out, "fig5_rings.png")
-    fig_rings(examples, p)
-    paths.append(p)
-    p = os.path.join(out, "fig6_rmse_vs_A.png")
-    fig_vs_amplitude(results["angle_task"], "rmse", "angle RMSE (rad)", p,
-                     "Fig. 6: angle recovery (k = 15, D* = 2)")
-    paths.append(p)
-    p = os.path.join(out, "fig7_stress_vs_A.png")
-    fig_vs_amplitude(results["angle_task"], "stress", "Kruskal stress", p,
-                     "Fig. 7: embedding stress (k = 15, D* = 2)")
-    paths.append(p)
-    p = os.path.join(out, "fig8_stress_vs_dim.png")
-    fig_stress_vs_dim(results["grid_task"], p)
-    paths.append(p)
-    embeddings, params = grid_embeddings
-    for name, emb in embeddings.items():
-        p = os.path.join(out, f"fig9_embedding3d_{name}.png")
-        fig_embedding_3d(emb, params, name, p)
+    if results["angle_task"]:
+        p = os.path.join(out, "fig5_rings.png")
+        fig_rings(examples, p)
         paths.append(p)
+        for key, ylabel, name, title in (
+                ("rmse", "angle RMSE (rad)", "fig6_rmse_vs_A.png",
+                 "Fig. 6: angle recovery (k = 15, D* = 2)"),
+                ("stress", "Kruskal stress", "fig7_stress_vs_A.png",
+                 "Fig. 7: embedding stress (k = 15, D* = 2)")):
+            p = os.path.join(out, name)
+            fig_vs_amplitude(results["angle_task"], key, ylabel, p, title)
+            paths.append(p)
+    if results["grid_task"]:
+        p = os.path.join(out, "fig8_stress_vs_dim.png")
+        fig_stress_vs_dim(results["grid_task"], p)
+        paths.append(p)
+        embeddings, params = grid_embeddings
+        for name, emb in embeddings.items():
+            p = os.path.join(out, f"fig9_embedding3d_{name}.png")
+            fig_embedding_3d(emb, params, name, p)
+            paths.append(p)
     return paths

@@ -3,7 +3,9 @@
 The pipeline for every descriptor is the package's public one: Perlin textures (eq. 9) ->
 descriptor rows whose Euclidean distances are the paper's distances (eq. 4 or 7) -> pairwise
 distances -> metric MDS (eq. 8) -> angle RMSE (eq. 10), R^2 of linear maps (eq. 13, Table I)
-and the angle between regression vectors (eq. 14).
+and the angle between regression vectors (eq. 14); beside the paper's linear R^2, the
+cross-validated R^2 of a k-nearest-neighbour read-out shows what the embedding encodes
+non-linearly.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 __all__ = ["Lubbers2017Settings", "run_lubbers2017", "PAPER"]
 
 DESCRIPTORS = ("power_spectrum", "vgg_gram", "scattering")
+TASKS = ("angle", "grid")
 
 # Numbers published in the paper (Table I, eq. 14, Sec. IV B).
 PAPER = {
@@ -34,6 +37,11 @@ PAPER = {
 @dataclass
 class Lubbers2017Settings:
     """What a run does; ``quick()`` and ``full()`` give the two presets.
+
+    ``noise_unit``, ``noise_frequency`` and ``octaves`` set the Perlin field of both tasks
+    (see :func:`~skmicro.datasets.make_perlin_textures`); ``knn_neighbors`` and ``knn_folds``
+    the non-linear read-out of the grid task (:func:`~skmicro.metrics.embedding_knn_r2`);
+    ``tasks`` runs a subset of ("angle", "grid").
 
     Examples
     --------
@@ -53,6 +61,17 @@ class Lubbers2017Settings:
     grid_dims: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50])
     regression_dim: int = 6
     descriptors: tuple = DESCRIPTORS
+    noise_unit: float = 1.0 / 64
+    noise_frequency: int = 2
+    octaves: int = 4
+    knn_neighbors: int = 10
+    knn_folds: int = 5
+    tasks: tuple = TASKS
+
+    def perlin_kwargs(self):
+        """The Perlin-field arguments of :func:`~skmicro.datasets.make_perlin_textures`."""
+        return dict(size=self.image_size, noise_unit=self.noise_unit,
+                    noise_frequency=self.noise_frequency, octaves=self.octaves)
 
     @classmethod
     def full(cls, **kw):
@@ -132,9 +151,9 @@ def run_angle_task(settings, *, seed=0, device="auto", verbose=0, timer=None, ba
                 rs = int(seeds[i].generate_state(1)[0])
                 i += 1
                 t0 = time.perf_counter()
-                X, p = make_perlin_textures(n, size=settings.image_size, design="angle_sweep",
-                                            scale=settings.angle_scale, noise_amplitude=amp,
-                                            random_state=rs)
+                X, p = make_perlin_textures(n, design="angle_sweep", scale=settings.angle_scale,
+                                            noise_amplitude=amp, random_state=rs,
+                                            **settings.perlin_kwargs())
                 timer.add("data", time.perf_counter() - t0)
                 for name in settings.descriptors:
                     F = _features(name, X, device, verbose > 1, timer, estimators)
@@ -161,14 +180,14 @@ def run_angle_task(settings, *, seed=0, device="auto", verbose=0, timer=None, ba
 
 
 def run_grid_task(settings, *, seed=0, device="auto", verbose=0, timer=None, bar=None):
-    """Fig. 8 and Table I: stress vs D*, R^2 of linear maps to k and A, eq. 14 angle."""
+    """Fig. 8 and Table I: stress vs D*, R^2 of linear and kNN maps to k and A, eq. 14 angle."""
     from ..datasets import make_perlin_textures
-    from ..metrics import embedding_r2, regression_angle
+    from ..metrics import embedding_knn_r2, embedding_r2, regression_angle
 
     timer = timer or _Timer()
     t0 = time.perf_counter()
     X, p = make_perlin_textures(design="grid", n_per_axis=settings.grid_per_axis,
-                                size=settings.image_size, random_state=seed)
+                                random_state=seed, **settings.perlin_kwargs())
     timer.add("data", time.perf_counter() - t0)
     dims = sorted(set(settings.grid_dims) | {settings.regression_dim, 3})
     dims = [d for d in dims if d < len(X)]
@@ -180,6 +199,8 @@ def run_grid_task(settings, *, seed=0, device="auto", verbose=0, timer=None, bar
         embs = _distances_and_embeddings(F, dims, seed, device, timer, name)
         t0 = time.perf_counter()
         r2 = {d: embedding_r2(embs[d][0], params) for d in dims}
+        knn = {d: embedding_knn_r2(embs[d][0], params, n_neighbors=settings.knn_neighbors,
+                                   cv=settings.knn_folds, random_state=seed) for d in dims}
         angle = regression_angle(embs[settings.regression_dim][0], params)
         timer.add("metrics", time.perf_counter() - t0)
         result[name] = {
@@ -187,6 +208,8 @@ def run_grid_task(settings, *, seed=0, device="auto", verbose=0, timer=None, bar
             "stress": [embs[d][1] for d in dims],
             "r2_scale": [float(r2[d][0]) for d in dims],
             "r2_noise": [float(r2[d][1]) for d in dims],
+            "knn_r2_scale": [float(knn[d][0]) for d in dims],
+            "knn_r2_noise": [float(knn[d][1]) for d in dims],
             "regression_angle_deg": float(angle),
             "regression_dim": settings.regression_dim,
         }
@@ -207,29 +230,32 @@ def _machine():
     return info
 
 
-def markdown_tables(results):
-    """The angle-task table and Table I beside the paper's numbers, as markdown."""
+def _angle_table(rows):
     lines = ["## Angle task (k = 15, D* = 2): RMSE (rad) and Kruskal stress, mean +- std",
              "", "| descriptor | A | N | RMSE | stress | trials |", "|---|---:|---:|---:|---:|---:|"]
-    for r in results["angle_task"]:
+    for r in rows:
         lines.append(f"| {r['descriptor']} | {r['noise_amplitude']:.1f} | {r['n_images']} | "
                      f"{r['rmse']:.3f} +- {r['rmse_std']:.3f} | {r['stress']:.3f} +- "
                      f"{r['stress_std']:.3f} | {r['trials']} |")
-    grid = results["grid_task"]
-    n = results["settings"]["grid_per_axis"] ** 3
-    lines += ["", f"## Grid task (N = {n}): Table I and Fig. 8", ""]
+    return lines
+
+
+def _grid_tables(grid, settings):
     dims = PAPER["table1_dims"]
-    header = "| | " + " | ".join(f"D*={d}" for d in dims) + " |"
-    lines += [header, "|---|" + "---:|" * len(dims)]
-    lines.append("| paper R^2 k (CNN) | " + " | ".join(f"{v:.3f}" for v in
-                                                      PAPER["table1_r2_scale"]) + " |")
-    lines.append("| paper R^2 A (CNN) | " + " | ".join(f"{v:.3f}" for v in
-                                                      PAPER["table1_r2_noise"]) + " |")
-    for name, g in grid.items():
-        by_dim = dict(zip(g["embedding_dims"], zip(g["r2_scale"], g["r2_noise"])))
-        for j, label in ((0, "k"), (1, "A")):
-            cells = [f"{by_dim[d][j]:.3f}" if d in by_dim else "-" for d in dims]
-            lines.append(f"| {name} R^2 {label} | " + " | ".join(cells) + " |")
+    lines = [f"## Grid task (N = {settings['grid_per_axis'] ** 3}): Table I and Fig. 8", "",
+             f"R^2 of the linear map (eq. 13, in-sample, as the paper) and of a "
+             f"{settings['knn_neighbors']}-nearest-neighbour read-out ({settings['knn_folds']}-fold "
+             f"cross-validated) from the embedding to k and A.", "",
+             "| | " + " | ".join(f"D*={d}" for d in dims) + " |", "|---|" + "---:|" * len(dims)]
+    for label, key in (("k", "table1_r2_scale"), ("A", "table1_r2_noise")):
+        lines.append(f"| paper R^2 {label} (CNN) | " + " | ".join(f"{v:.3f}" for v in PAPER[key])
+                     + " |")
+    for readout, prefix in (("R^2", "r2_"), ("kNN R^2", "knn_r2_")):
+        for name, g in grid.items():
+            for label, key in (("k", "scale"), ("A", "noise")):
+                by_dim = dict(zip(g["embedding_dims"], g[prefix + key]))
+                cells = [f"{by_dim[d]:.3f}" if d in by_dim else "-" for d in dims]
+                lines.append(f"| {name} {readout} {label} | " + " | ".join(cells) + " |")
     lines += ["", "| descriptor | stress at D* = " + ", ".join(
         str(d) for d in next(iter(grid.values()))["embedding_dims"]) + " | angle(beta_k, beta_A) |",
         "|---|---|---:|"]
@@ -238,12 +264,22 @@ def markdown_tables(results):
     for name, g in grid.items():
         lines.append(f"| {name} | " + ", ".join(f"{s:.3f}" for s in g["stress"]) +
                      f" | {g['regression_angle_deg']:.1f} deg |")
-    return "\n".join(lines)
+    return lines
+
+
+def markdown_tables(results):
+    """The angle-task table and Table I beside the paper's numbers, as markdown."""
+    sections = []
+    if results.get("angle_task"):
+        sections.append(_angle_table(results["angle_task"]))
+    if results.get("grid_task"):
+        sections.append(_grid_tables(results["grid_task"], results["settings"]))
+    return "\n\n".join("\n".join(lines) for lines in sections)
 
 
 def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors=None,
                     verbose=1, figures=True, settings=None):
-    """Run the angle and grid tasks for each descriptor and write results.
+    """Run the angle and grid tasks (``settings.tasks``) for each descriptor and write results.
 
     Parameters
     ----------
@@ -255,7 +291,8 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
     device : str, default="auto"
     seed : int, default=0
     descriptors : sequence of str or None
-        Subset of ("power_spectrum", "vgg_gram", "scattering").
+        Subset of ("power_spectrum", "vgg_gram", "scattering"); overrides
+        ``settings.descriptors``.
     verbose : int, default=1
         Progress bar over steps; 2 also shows per-descriptor bars.
     figures : bool, default=True
@@ -276,6 +313,8 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
     >>> res = run_lubbers2017(settings=s, device="cpu", verbose=0, figures=False)
     >>> sorted(res["angle_task"][0])[:4]
     ['descriptor', 'n_images', 'noise_amplitude', 'rmse']
+    >>> sorted(res["grid_task"]["power_spectrum"])[:3]
+    ['embedding_dims', 'knn_r2_noise', 'knn_r2_scale']
     """
     from .._engine import progress_bar
 
@@ -286,18 +325,26 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
         if unknown:
             raise ValueError(f"unknown descriptors {sorted(unknown)}; expected {DESCRIPTORS}")
         settings.descriptors = tuple(descriptors)
+    unknown = set(settings.tasks) - set(TASKS)
+    if unknown or not settings.tasks:
+        raise ValueError(f"unknown or no tasks {sorted(unknown)}; expected a subset of {TASKS}")
     timer = _Timer()
     t_start = time.perf_counter()
-    n_steps = (len(settings.angle_amplitudes) * len(settings.angle_sizes) * settings.angle_trials
-               + 1) * len(settings.descriptors)
+    angle_steps = len(settings.angle_amplitudes) * len(settings.angle_sizes) * settings.angle_trials
+    n_steps = (angle_steps * ("angle" in settings.tasks) + ("grid" in settings.tasks)) * len(
+        settings.descriptors)
+    angle_rows, examples, grid, grid_embeddings = [], {}, {}, None
+    t_angle = t_grid = 0.0
     with progress_bar(n_steps, verbose=verbose, desc="lubbers2017", unit="step") as bar:
-        angle_rows, examples = run_angle_task(settings, seed=seed, device=device,
-                                              verbose=verbose, timer=timer, bar=bar)
-        t_angle = time.perf_counter() - t_start
-        t0 = time.perf_counter()
-        grid, grid_embeddings = run_grid_task(settings, seed=seed, device=device,
-                                              verbose=verbose, timer=timer, bar=bar)
-        t_grid = time.perf_counter() - t0
+        if "angle" in settings.tasks:
+            angle_rows, examples = run_angle_task(settings, seed=seed, device=device,
+                                                  verbose=verbose, timer=timer, bar=bar)
+            t_angle = time.perf_counter() - t_start
+        if "grid" in settings.tasks:
+            t0 = time.perf_counter()
+            grid, grid_embeddings = run_grid_task(settings, seed=seed, device=device,
+                                                  verbose=verbose, timer=timer, bar=bar)
+            t_grid = time.perf_counter() - t0
     results = {
         "paper": "Lubbers, Lookman & Barros, Phys. Rev. E 96, 052111 (2017)",
         "angle_task": angle_rows,
