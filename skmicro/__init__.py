@@ -20,7 +20,9 @@ _LAZY = {
     "MDSEmbedder": "skmicro.manifold._mds",
     "AngleRecoveryScorer": "skmicro.metrics._angle",
 }
-_SUBMODULES = ("datasets", "features", "manifold", "metrics", "io", "plotting", "synthesis")
+_SUBMODULES = (
+    "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "synthesis",
+)
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

@@ -15,6 +15,7 @@ from skmicro import (
     ScatteringFeatures,
     VGGGramFeatures,
 )
+from skmicro.preprocessing import CropDataBar, NormalizeContrast, RescalePixelSize
 
 _MDS_NOT_REFIT = (
     "transform places each training sample again against the fixed embedding; with the "
@@ -55,6 +56,9 @@ CASES = [
         "check_transformer_data_not_an_array": _MDS_NOT_REFIT,
     }),
     (MDSEmbedder(method="landmark", n_landmarks=5, random_state=0, device="cpu"), {}),
+    (CropDataBar(image_shape=(1, -1)), {}),
+    (RescalePixelSize(target_pixel_size=1.0, pixel_size=1.0, image_shape=(1, -1)), {}),
+    (NormalizeContrast(image_shape=(1, -1)), {}),
 ]
 
 _EXPECTED = {id(est): failures for est, failures in CASES}

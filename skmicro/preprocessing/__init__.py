@@ -1,0 +1,14 @@
+"""Real-micrograph preprocessing: images in, images out, as scikit-learn transformers.
+
+Steps to put in a Pipeline before any descriptor: :class:`CropDataBar` removes the
+microscope's data bar, :class:`RescalePixelSize` brings images to one physical pixel size,
+:class:`NormalizeContrast` evens out contrast; :class:`TiledFeatures` describes large images by
+their tiles and :func:`extract_tiles` turns tiles into samples with group labels. Resampling
+and contrast use scikit-image (the ``preprocessing`` extra), imported on first use.
+"""
+
+from ._contrast import NormalizeContrast
+from ._data_bar import CropDataBar, find_data_bar
+from ._pixel_size import RescalePixelSize
+
+__all__ = ["CropDataBar", "NormalizeContrast", "RescalePixelSize", "find_data_bar"]
