@@ -179,3 +179,37 @@ def test_missing_library_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tifffile", None)
     with pytest.raises(ImportError, match=r"skmicro\[io\]"):
         load_micrographs(tmp_path / "x.tif")
+
+
+def test_declared_pixel_size_from_tiff_tags_and_vendor_metadata(tmp_path):
+    a = np.zeros((4, 4), np.uint8)
+    # FEI/Thermo: [Scan] PixelWidth in metres
+    tifffile.imwrite(tmp_path / "a_fei.tif", a, extratags=[
+        (34682, "s", 0, "[Scan]\nPixelWidth=2.5e-08\nPixelHeight=2.5e-08\n", True)])
+    # Zeiss: AP_IMAGE_PIXEL_SIZE in nm
+    tifffile.imwrite(tmp_path / "b_zeiss.tif", a, extratags=[
+        (34118, "s", 0, "AP_IMAGE_PIXEL_SIZE\nImage Pixel Size = 3.1 nm\n", True)])
+    # ImageJ: 2 pixels per um
+    tifffile.imwrite(tmp_path / "c_imagej.tif", a, imagej=True, resolution=(2.0, 2.0),
+                     metadata={"unit": "um"})
+    # plain TIFF: 50,000 pixels per cm = 0.2 um
+    tifffile.imwrite(tmp_path / "d_cm.tif", a, resolution=(50000, 50000),
+                     resolutionunit="CENTIMETER")
+    # no unit, and a PNG: nothing declared
+    tifffile.imwrite(tmp_path / "e_none.tif", a, resolution=(1, 1), resolutionunit="NONE")
+    PIL_Image.fromarray(a).save(tmp_path / "f.png")
+    images, names, sizes = load_micrographs(tmp_path, return_names=True,
+                                            return_pixel_size=True)
+    assert names == ["a_fei.tif", "b_zeiss.tif", "c_imagej.tif", "d_cm.tif", "e_none.tif",
+                     "f.png"]
+    np.testing.assert_allclose(sizes[:4], [0.025, 0.0031, 0.5, 0.2], rtol=1e-12)
+    assert np.isnan(sizes[4:]).all()
+    images2, sizes2 = load_micrographs(tmp_path / "d_cm.tif", return_pixel_size=True)
+    assert len(images2) == 1 and sizes2.tolist() == pytest.approx([0.2])
+
+
+def test_png_warning_points_at_the_caller(tmp_path):
+    write_png_by_hand(tmp_path / "c16.png", np.zeros((3, 3, 3), np.uint16))
+    with pytest.warns(UserWarning, match="16-bit colour PNG") as record:
+        load_micrographs(tmp_path / "c16.png")
+    assert record[0].filename == __file__

@@ -95,6 +95,42 @@ def _read_tiff(path):
     return arr
 
 
+# Length units SEM vendors and ImageJ write, in micrometres.
+_MICROMETRES_PER = {"m": 1e6, "mm": 1e3, "um": 1.0, "\u00b5m": 1.0, "micron": 1.0,
+                    "microns": 1.0, "nm": 1e-3, "pm": 1e-6}
+_RESOLUTION_UNIT_UM = {2: 25400.0, 3: 10000.0, 4: 1000.0, 5: 1.0}  # inch, cm, mm, um
+
+
+def _tiff_pixel_size(path):
+    """Pixel width in micrometres that a TIFF declares, or NaN.
+
+    Vendor SEM tags come first (FEI/Thermo ``[Scan] PixelWidth`` in metres, Zeiss
+    ``AP_IMAGE_PIXEL_SIZE``): they hold the calibrated scan pixel. Then ImageJ's unit with
+    XResolution, then XResolution with an absolute ResolutionUnit.
+    """
+    tifffile = _import("tifffile", "tifffile to read TIFF files")
+    with tifffile.TiffFile(path) as tif:
+        fei = tif.fei_metadata or {}
+        width = fei.get("Scan", {}).get("PixelWidth") or fei.get("EScan", {}).get("PixelWidth")
+        if isinstance(width, (int, float)) and width > 0:
+            return float(width) * 1e6
+        zeiss = (tif.sem_metadata or {}).get("ap_image_pixel_size") or \
+            (tif.sem_metadata or {}).get("ap_pixel_size")
+        if zeiss and len(zeiss) == 3 and zeiss[2] in _MICROMETRES_PER:
+            return float(zeiss[1]) * _MICROMETRES_PER[zeiss[2]]
+        tags = tif.pages[0].tags
+        resolution, unit = tags.valueof(282), tags.valueof(296, 2)  # TIFF's default: inch
+        if not resolution or not resolution[0] or not resolution[1]:
+            return float("nan")
+        pixels_per_unit = resolution[0] / resolution[1]
+        imagej_unit = (tif.imagej_metadata or {}).get("unit")
+        if tif.is_imagej and imagej_unit in _MICROMETRES_PER:
+            return _MICROMETRES_PER[imagej_unit] / pixels_per_unit
+        if int(unit) in _RESOLUTION_UNIT_UM and tags.get(282) is not None:
+            return _RESOLUTION_UNIT_UM[int(unit)] / pixels_per_unit
+    return float("nan")
+
+
 def _png_bit_depth(path):
     """(bit depth, colour type) from a PNG header, or None for other files."""
     with open(path, "rb") as fh:
@@ -120,7 +156,7 @@ def _read_pillow(path):
         warnings.warn(
             f"'{path}' is a 16-bit colour PNG; Pillow reads it with 8 bits per channel. Save "
             "it as a 16-bit TIFF (or as grey) to keep the full depth.",
-            UserWarning, stacklevel=4,  # the caller of load_micrographs
+            UserWarning, stacklevel=5,  # the caller of load_micrographs
         )
     if arr.dtype == np.int32 and arr.size and arr.min() >= 0 and arr.max() <= 65535:
         arr = arr.astype(np.uint16)  # Pillow's "I" mode for 16-bit grey: keep its real range
@@ -144,10 +180,12 @@ def _to_channels(arr, as_gray):
         "paths_or_folder": "no_validation",  # str, PathLike or iterable: checked below
         "as_gray": ["boolean"],
         "return_names": ["boolean"],
+        "return_pixel_size": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
-def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False):
+def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False,
+                     return_pixel_size=False):
     """Read micrographs from image files into the skmicro image input contract.
 
     Parameters
@@ -162,6 +200,11 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False):
         their integer values. With False, colour images stay ``(h, w, 3)``.
     return_names : bool, default=False
         Also return the file names (``Path.name``), e.g. to join a table of measurements.
+    return_pixel_size : bool, default=False
+        Also return the pixel size each file declares, in micrometres: from SEM vendor tags
+        (FEI/Thermo ``PixelWidth``, Zeiss ``Image Pixel Size``), ImageJ's unit, or the TIFF
+        XResolution/ResolutionUnit tags. Feed it to
+        :class:`~skmicro.preprocessing.RescalePixelSize`.
 
     Returns
     -------
@@ -172,6 +215,11 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False):
         Transparency is dropped; float TIFFs keep their values.
     names : list of str
         Only with ``return_names=True``.
+    pixel_sizes : ndarray of shape (n_files,), float64
+        Only with ``return_pixel_size=True``: micrometres per pixel (along x), NaN where a
+        file declares none (non-TIFF files, or a resolution without a length unit). A
+        resolution in inches is often a placeholder such as 72 dpi (352.8 um): check it
+        against the scale bar before trusting it.
 
     Raises
     ------
@@ -203,17 +251,52 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False):
     """
     files = _list_files(paths_or_folder)
     images = []
-    for path in files:
-        reader = _read_tiff if path.suffix.lower() in _TIFF_EXTENSIONS else _read_pillow
-        try:
-            arr = reader(path)
-        except ImportError:
-            raise
-        except Exception as exc:  # decoders raise their own types (OSError, TiffFileError, ...)
-            raise ValueError(
-                f"Cannot read micrograph '{path}': {exc or type(exc).__name__}"
-            ) from exc
-        if arr.ndim not in (2, 3) or arr.size == 0:
-            raise ValueError(f"Cannot read micrograph '{path}': decoded shape {arr.shape}.")
-        images.append(_to_channels(arr, as_gray))
-    return (images, [p.name for p in files]) if return_names else images
+    for path in files:  # a plain loop keeps the warning's stacklevel right
+        images.append(read_micrograph(path, as_gray=as_gray))
+    out = (images,)
+    if return_names:
+        out += ([p.name for p in files],)
+    if return_pixel_size:
+        out += (np.array([_declared_pixel_size(p) for p in files], dtype=np.float64),)
+    return out[0] if len(out) == 1 else out
+
+
+def _declared_pixel_size(path):
+    return _tiff_pixel_size(path) if path.suffix.lower() in _TIFF_EXTENSIONS else float("nan")
+
+
+def read_micrograph(path, *, as_gray=True):
+    """Decode one micrograph file (the per-file step of :func:`load_micrographs`).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file with one of the extensions in ``MICROGRAPH_EXTENSIONS``.
+    as_gray : bool, default=True
+        As in :func:`load_micrographs`.
+
+    Returns
+    -------
+    image : ndarray of shape (h, w) or (h, w, 3)
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from skmicro.io._load import read_micrograph
+    >>> path = Path(tempfile.mkdtemp()) / "a.png"
+    >>> Image.fromarray(np.zeros((5, 7), np.uint8)).save(path)
+    >>> read_micrograph(path).shape
+    (5, 7)
+    """
+    reader = _read_tiff if path.suffix.lower() in _TIFF_EXTENSIONS else _read_pillow
+    try:
+        arr = reader(path)
+    except ImportError:
+        raise
+    except Exception as exc:  # decoders raise their own types (OSError, TiffFileError, ...)
+        raise ValueError(f"Cannot read micrograph '{path}': {exc or type(exc).__name__}") from exc
+    if arr.ndim not in (2, 3) or arr.size == 0:
+        raise ValueError(f"Cannot read micrograph '{path}': decoded shape {arr.shape}.")
+    return _to_channels(arr, as_gray)
