@@ -31,6 +31,7 @@ import numpy as np
 # imports them, so a rename is a one-line fix.
 from sklearn.base import _fit_context  # noqa: F401  (re-exported)
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
+    HasMethods,
     Interval,
     Options,
     StrOptions,
@@ -44,6 +45,7 @@ __all__ = [
     "check_image_shape_param",
     "as_float32",
     "rgb_to_gray",
+    "HasMethods",
     "Interval",
     "Options",
     "StrOptions",

@@ -15,7 +15,12 @@ from skmicro import (
     ScatteringFeatures,
     VGGGramFeatures,
 )
-from skmicro.preprocessing import CropDataBar, NormalizeContrast, RescalePixelSize
+from skmicro.preprocessing import (
+    CropDataBar,
+    NormalizeContrast,
+    RescalePixelSize,
+    TiledFeatures,
+)
 
 _MDS_NOT_REFIT = (
     "transform places each training sample again against the fixed embedding; with the "
@@ -59,6 +64,8 @@ CASES = [
     (CropDataBar(image_shape=(1, -1)), {}),
     (RescalePixelSize(target_pixel_size=1.0, pixel_size=1.0, image_shape=(1, -1)), {}),
     (NormalizeContrast(image_shape=(1, -1)), {}),
+    (TiledFeatures(PowerSpectrumFeatures(device="cpu"), tile_size=1,
+                   aggregate="mean_std", image_shape=(1, -1)), {}),
 ]
 
 _EXPECTED = {id(est): failures for est, failures in CASES}

@@ -10,5 +10,13 @@ and contrast use scikit-image (the ``preprocessing`` extra), imported on first u
 from ._contrast import NormalizeContrast
 from ._data_bar import CropDataBar, find_data_bar
 from ._pixel_size import RescalePixelSize
+from ._tiles import TiledFeatures, extract_tiles
 
-__all__ = ["CropDataBar", "NormalizeContrast", "RescalePixelSize", "find_data_bar"]
+__all__ = [
+    "CropDataBar",
+    "NormalizeContrast",
+    "RescalePixelSize",
+    "TiledFeatures",
+    "extract_tiles",
+    "find_data_bar",
+]
