@@ -10,6 +10,8 @@ first use, so ``import skmicro`` stays fast.
 
 from importlib import import_module
 
+from skmicro._cache import clear_caches
+
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
@@ -24,7 +26,7 @@ _SUBMODULES = (
     "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "synthesis",
 )
 
-__all__ = sorted(_LAZY) + ["__version__"]
+__all__ = sorted(_LAZY) + ["clear_caches", "__version__"]
 
 
 def __getattr__(name):

@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
+import skmicro
 from skmicro import ScatteringFeatures
 from skmicro.features import _scattering_core
 from skmicro.features._scattering import LOG_FLOOR
@@ -243,11 +244,11 @@ def test_input_untouched_pickle_and_lazy_filters(rng):
     before = x.copy()
     est = ScatteringFeatures(J=2, L=3, device="cpu")
     key = ((20, 20), 2, 3, "cpu")
-    _scattering_core.clear_filter_cache()
+    skmicro.clear_caches()
     est.fit(x)
-    assert key not in _scattering_core._CACHE  # nothing built before transform
+    assert key not in _scattering_core.FILTER_BANKS  # nothing built before transform
     out = est.transform(x)
-    assert key in _scattering_core._CACHE
+    assert key in _scattering_core.FILTER_BANKS
     np.testing.assert_array_equal(x, before)
     blob = pickle.dumps(est)
     assert len(blob) < 5000  # parameters and a few attributes, no filters

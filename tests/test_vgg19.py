@@ -205,7 +205,7 @@ def test_network_cache_is_shared():
 
 
 def test_network_cache_is_bounded(monkeypatch):
-    monkeypatch.setattr(vgg, "_CACHE_SIZE", 2)
+    monkeypatch.setattr(vgg.NETWORKS, "max_entries", 2)
     nets = [vgg.get_network(None, seed=100 + seed) for seed in range(3)]
-    assert len(vgg._CACHE) <= 2
+    assert len(vgg.NETWORKS) <= 2
     assert vgg.get_network(None, seed=102) is nets[2]  # most recent survives

@@ -25,13 +25,12 @@ import hashlib
 import io
 import os
 import pickle
-import threading
-from collections import OrderedDict
 import warnings
 from importlib import resources
 
 import numpy as np
 
+from .._cache import BoundedCache
 from .._engine import get_torch
 
 # (name, in_channels, out_channels); a 2x2 pooling follows the last conv of each block.
@@ -130,11 +129,9 @@ def _make_module_class():
 
 
 _MODULE_CLASS = None
-# Least-recently-used networks: a few stay loaded, so fits with fresh random seeds (e.g.
-# random_state=None in a grid search) cannot pile up 80 MB networks.
-_CACHE = OrderedDict()
-_CACHE_SIZE = 4
-_CACHE_LOCK = threading.Lock()
+# A few networks stay loaded, so fits with fresh random seeds (e.g. random_state=None in a
+# grid search) cannot pile up 80 MB networks.
+NETWORKS = BoundedCache("VGG-19 networks", max_entries=4, max_bytes=512 << 20)
 
 
 def build_network(state, pooling="avg", device="cpu"):
@@ -186,21 +183,8 @@ def get_network(weights, *, pooling="avg", device="cpu", seed=0, caller="skmicro
             ) from None
         key = ("path", path, st.st_mtime_ns, st.st_size)
     key = key + (pooling, str(device))
-    with _CACHE_LOCK:
-        net = _CACHE.get(key)
-        if net is None:
-            state = load_state(weights, seed=seed, caller=caller)
-            net = _CACHE[key] = build_network(state, pooling, device)
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-        _CACHE.move_to_end(key)
-    return net
-
-
-def clear_cache():
-    """Forget all cached networks (frees their memory)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    return NETWORKS.get(key, lambda: build_network(load_state(weights, seed=seed, caller=caller),
+                                                   pooling, device))
 
 
 # --------------------------------------------------------------------------------------------

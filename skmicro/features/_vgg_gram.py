@@ -5,34 +5,20 @@ from __future__ import annotations
 import contextlib
 import numbers
 import os
-import threading
-from collections import OrderedDict
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._cache import BoundedCache
 from .._engine import get_torch, map_batches, resolve_device
 from .._validation import Interval, StrOptions
 from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
 
 DEFAULT_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 
-# Index/scale plans and projections are built once per process and device, never pickled;
-# least recently used ones are dropped beyond _PLANS_SIZE (fresh seeds make fresh projections).
-_PLANS = OrderedDict()
-_PLANS_SIZE = 16
-_PLANS_LOCK = threading.Lock()
-
-
-def _cached(key, build):
-    with _PLANS_LOCK:
-        value = _PLANS.get(key)
-        if value is None:
-            value = _PLANS[key] = build()
-            while len(_PLANS) > _PLANS_SIZE:
-                _PLANS.popitem(last=False)
-        _PLANS.move_to_end(key)
-    return value
+# Index/scale plans and projections are built once per process and device, never pickled
+# (fresh seeds make fresh projections, so the cache is bounded).
+PLANS = BoundedCache("VGG Gram plans and projections", max_entries=16, max_bytes=256 << 20)
 
 
 def _vgg19():
@@ -457,7 +443,7 @@ def _gram_plan(layers, gram, device):
                          torch.from_numpy(scale.astype(np.float32)).to(device)))
         return plan
 
-    return _cached(("plan", tuple(layers), gram, str(device)), build)
+    return PLANS.get(("plan", tuple(layers), gram, str(device)), build)
 
 
 def _projection(seed, dim, n_components, device):
@@ -472,7 +458,7 @@ def _projection(seed, dim, n_components, device):
         rows = np.sort(rng.choice(padded, n_components, replace=False))
         return (torch.from_numpy(signs).to(device), torch.from_numpy(rows).to(device), padded)
 
-    return _cached(("srht", seed, dim, n_components, str(device)), build)
+    return PLANS.get(("srht", seed, dim, n_components, str(device)), build)
 
 
 def srht(x, signs, rows, padded):
