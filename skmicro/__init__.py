@@ -21,6 +21,7 @@ _LAZY = {
     "PairwiseDistances": "skmicro.manifold._distances",
     "MDSEmbedder": "skmicro.manifold._mds",
     "AngleRecoveryScorer": "skmicro.metrics._angle",
+    "PrecisionFallbackWarning": "skmicro._engine",
 }
 _SUBMODULES = (
     "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "synthesis",

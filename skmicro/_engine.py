@@ -6,6 +6,7 @@ host/device traffic live in one place. torch is imported lazily: ``import skmicr
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import warnings
@@ -21,6 +22,9 @@ __all__ = [
     "usable_cores",
     "n_threads",
     "torch_threads",
+    "PrecisionFallbackWarning",
+    "bf16_support",
+    "resolve_precision",
     "progress_bar",
     "map_batches",
     "to_numpy",
@@ -128,6 +132,103 @@ def torch_threads(n_jobs=None):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+class PrecisionFallbackWarning(UserWarning):
+    """The requested arithmetic precision is not native on the device; skmicro ran fp32.
+
+    Raised by ``precision="bf16"`` on a CPU without bfloat16 instructions (AVX2 only, no
+    AVX512-BF16 or AMX), where torch emulates bf16 about 7x *slower* than fp32, or on a GPU
+    without bf16 support. Ask for ``precision="fp32"`` to silence it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skmicro import PrecisionFallbackWarning
+    >>> warnings.simplefilter("ignore", PrecisionFallbackWarning)  # accept the fp32 fallback
+    """
+
+
+# Native bfloat16 arithmetic: x86 AVX512-BF16 or AMX-BF16; aarch64 BF16 (/proc/cpuinfo names).
+_NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_flags():
+    """The CPU's feature flags from /proc/cpuinfo (Linux), or None where there is none."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key.strip() in ("flags", "Features"):  # x86, aarch64
+                    return frozenset(value.split())
+    except OSError:
+        pass
+    return None
+
+
+def bf16_support(device):
+    """Whether ``device`` runs bfloat16 natively, and why: ``(bool, reason)``.
+
+    CPU: the CPU flags ``avx512_bf16``/``amx_bf16`` (x86) or ``bf16`` (aarch64) in
+    /proc/cpuinfo; without /proc/cpuinfo, oneDNN's own bf16 check. CUDA:
+    ``torch.cuda.is_bf16_supported(including_emulation=False)`` on that device. Other
+    devices are trusted.
+
+    Examples
+    --------
+    >>> from skmicro._engine import bf16_support, resolve_device
+    >>> native, reason = bf16_support(resolve_device("cpu"))
+    >>> isinstance(native, bool) and isinstance(reason, str)
+    True
+    """
+    torch = get_torch()
+    if device.type == "cuda":
+        with torch.cuda.device(device):
+            ok = torch.cuda.is_bf16_supported(including_emulation=False)
+            name = torch.cuda.get_device_name(device)
+        return ok, f"GPU {name} {'supports' if ok else 'does not support'} bfloat16"
+    if device.type != "cpu":
+        return True, f"{device.type} device"
+    capability = torch.backends.cpu.get_cpu_capability()
+    flags = _cpu_flags()
+    if flags is None:
+        ok = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return ok, f"oneDNN bf16 check {'passed' if ok else 'failed'} (torch CPU capability " \
+                   f"{capability})"
+    found = sorted(flags & _NATIVE_BF16_FLAGS)
+    if found:
+        return True, f"CPU flags {', '.join(found)}"
+    return False, (f"this CPU has no bfloat16 instructions (no avx512_bf16, amx_bf16 or bf16 "
+                   f"flag in /proc/cpuinfo; torch CPU capability {capability})")
+
+
+def resolve_precision(precision, device, *, caller="skmicro"):
+    """The precision to run: ``"bf16"`` becomes ``"fp32"`` where bf16 is not native.
+
+    Emulated bf16 is several times slower than fp32 (7x on an AVX2-only CPU), so the request
+    is not honoured there: a :class:`PrecisionFallbackWarning` names the reason and the fix.
+
+    Examples
+    --------
+    >>> from skmicro._engine import resolve_device, resolve_precision
+    >>> resolve_precision("fp32", resolve_device("cpu"))
+    'fp32'
+    """
+    if precision != "bf16":
+        return precision
+    native, reason = bf16_support(device)
+    if native:
+        return precision
+    warnings.warn(
+        f"{caller}: precision='bf16' runs as fp32 on {device} because {reason}; emulated "
+        "bfloat16 would be several times slower than fp32 (7x on an AVX2-only CPU). Use "
+        "precision='fp32' to silence this warning, or a CPU with AVX512-BF16/AMX or a GPU "
+        "with bfloat16 for the faster bf16 convolutions.",
+        PrecisionFallbackWarning,
+        stacklevel=3,
+    )
+    return "fp32"
 
 
 class _NullBar:

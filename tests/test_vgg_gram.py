@@ -1,6 +1,7 @@
 """VGGGramFeatures: the seed 001 texture vector (eqs. 1-4)."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 from scipy.spatial.distance import pdist
 from sklearn.base import clone
 
-from skmicro import VGGGramFeatures
+from skmicro import PrecisionFallbackWarning, VGGGramFeatures
 from skmicro.features import _vgg19 as vgg
 from skmicro.features._vgg_gram import _projection, srht
 
@@ -204,17 +205,52 @@ def test_cpu_gpu_agree():
 
 
 
-def test_bf16_convolutions_keep_distances_close_to_fp32():
+def _cpu_flags(monkeypatch, flags):
+    """Pretend the CPU has exactly ``flags`` (the engine reads them from /proc/cpuinfo)."""
+    from skmicro import _engine
+
+    monkeypatch.setattr(_engine, "_cpu_flags", lambda: frozenset(flags))
+
+
+BF16_KW = dict(weights=None, layers=("conv1_1", "conv2_1"), device="cpu", random_state=0)
+
+
+def test_bf16_convolutions_keep_distances_close_to_fp32(monkeypatch):
     # bf16 autocast in the network, fp32 Gram accumulation: distances within a few percent.
+    _cpu_flags(monkeypatch, {"avx2", "avx512_bf16"})  # take the bf16 path on any CPU
     X = RNG.random((4, 32, 32, 3)).astype(np.float32)
-    kw = dict(weights=None, layers=("conv1_1", "conv2_1"), device="cpu", random_state=0)
-    d32 = pdist(VGGGramFeatures(**kw).fit_transform(X))
-    est = VGGGramFeatures(precision="bf16", **kw)
-    F16 = est.fit_transform(X)
+    F32 = VGGGramFeatures(**BF16_KW).fit_transform(X)
+    est = VGGGramFeatures(precision="bf16", **BF16_KW)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrecisionFallbackWarning)
+        F16 = est.fit_transform(X)
     assert F16.dtype == np.float32
-    np.testing.assert_allclose(pdist(F16), d32, rtol=0.05)
+    assert not np.array_equal(F16, F32)  # bf16 arithmetic really ran
+    np.testing.assert_allclose(pdist(F16), pdist(F32), rtol=0.05)
     with pytest.raises(ValueError, match="'precision' parameter"):
-        VGGGramFeatures(precision="fp8", **kw).fit(X)
+        VGGGramFeatures(precision="fp8", **BF16_KW).fit(X)
+
+
+def test_bf16_without_native_support_warns_and_runs_fp32(monkeypatch):
+    # AVX2 only: emulated bf16 is ~7x slower than fp32, so skmicro runs fp32 and says why.
+    _cpu_flags(monkeypatch, {"avx", "avx2", "fma"})
+    X = RNG.random((2, 16, 16, 3)).astype(np.float32)
+    F32 = VGGGramFeatures(**BF16_KW).fit_transform(X)
+    est = VGGGramFeatures(precision="bf16", **BF16_KW)
+    with pytest.warns(PrecisionFallbackWarning,
+                      match=r"runs as fp32.*avx512_bf16.*Use precision='fp32'"):
+        F = est.fit_transform(X)
+    np.testing.assert_array_equal(F, F32)
+
+
+def test_bf16_support_reads_cpu_flags(monkeypatch):
+    from skmicro._engine import bf16_support
+
+    cpu = torch.device("cpu")
+    for flags, native in (({"avx2"}, False), ({"avx2", "avx512_bf16"}, True),
+                          ({"amx_bf16"}, True), ({"fp", "asimd", "bf16"}, True)):
+        _cpu_flags(monkeypatch, flags)
+        assert bf16_support(cpu)[0] is native, flags
 
 
 # ------------------------------------------------------------------ transform_tensor

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .._cache import BoundedCache
-from .._engine import get_torch, map_batches, resolve_device
+from .._engine import get_torch, map_batches, resolve_device, resolve_precision
 from .._validation import Interval, StrOptions
 from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
 
@@ -71,9 +71,12 @@ default="vgg19-normalized"
         ``weights="torchvision"`` and ``"caffe"`` otherwise.
     precision : {"fp32", "bf16", "tf32"}, default="fp32"
         Arithmetic of the convolutions; Gram matrices are always accumulated in float32.
-        ``"bf16"`` runs the network under bfloat16 autocast (CPUs with AVX512-BF16/AMX and
-        GPUs): 2.7x faster on the development CPU, pairwise texture distances within a median
-        1.5e-4 and a maximum 0.7% of float32 (docs/vgg_gram.md). ``"tf32"`` lets CUDA
+        ``"bf16"`` runs the network under bfloat16 autocast where the device has native
+        bfloat16 (CPUs with AVX512-BF16 or AMX, GPUs with ``torch.cuda.is_bf16_supported()``):
+        2.7x faster on the development CPU, pairwise texture distances within a median 1.5e-4
+        and a maximum 0.7% of float32 (docs/vgg_gram.md). Elsewhere (e.g. AVX2-only CPUs,
+        where emulated bf16 is 7x *slower* than fp32) it runs fp32 and warns with a
+        :class:`~skmicro.PrecisionFallbackWarning` (docs/devices.md). ``"tf32"`` lets CUDA
         convolutions use TensorFloat-32 (the same as "fp32" elsewhere).
     random_state : int, RandomState instance or None, default=None
         Seeds the random weights (``weights=None``) and the projection (``n_components``).
@@ -315,10 +318,11 @@ default="vgg19-normalized"
                 _projection(self._seed, self.n_gram_features_, self.n_components, device))
         sqrt_w = [float(np.sqrt(w)) for w in self.layer_weights_]
         prep = self._preprocessing()
+        precision = resolve_precision(self.precision, device, caller=type(self).__name__)
 
         def features(batch):
             x = _preprocess(batch, prep, torch)  # (b, 3, h, w), channels_last memory
-            with _conv_precision(self.precision, batch.device, torch):
+            with _conv_precision(precision, batch.device, torch):
                 acts = net(x, self.layers_, padding_mode)
             acts = {lay: acts[lay].float() for lay in self.layers_}  # fp32 Gram accumulation
             rows = [gram_rows(acts[lay], idx, scale * sw)
