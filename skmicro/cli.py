@@ -61,7 +61,9 @@ def _synthesize(args):
     images = load_micrographs(args.input, as_gray=False)
     out = synthesize_texture(images, size=args.size, descriptor=args.descriptor,
                              n_iter=args.n_iter, periodic=args.periodic,
-                             random_state=args.seed, device=args.device, verbose=args.verbose)
+                             coarse_to_fine=args.coarse_to_fine, random_state=args.seed,
+                             **({} if args.spectrum_weight is None
+                                else {"spectrum_weight": args.spectrum_weight}), device=args.device, verbose=args.verbose)
     path = Path(args.out)
     if path.suffix.lower() in (".tif", ".tiff"):
         import tifffile
@@ -109,6 +111,11 @@ def build_parser():
     syn.add_argument("--descriptor", default="vgg_gram", choices=["vgg_gram", "scattering"])
     syn.add_argument("--n-iter", type=int, default=100, help="L-BFGS iterations")
     syn.add_argument("--periodic", action="store_true", help="seamlessly tileable output")
+    syn.add_argument("--spectrum-weight", type=float, default=None,
+                     help="weight of the Fourier-modulus constraint (0: off; default: "
+                          "synthesize_texture's)")
+    syn.add_argument("--coarse-to-fine", type=lambda v: v if v == "auto" else int(v),
+                     default="auto", help="coarser levels first: auto (from 512 px) | N")
     syn.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     syn.add_argument("--seed", type=int, default=0)
     syn.add_argument("--verbose", type=int, default=1)

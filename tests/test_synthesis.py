@@ -218,12 +218,12 @@ def test_callback_sees_the_loss_and_can_stop():
 
 def test_batch_of_independent_samples():
     a = np.random.default_rng(0).random((32, 32))
-    samples, histories = synthesize_textures(a, 3, batch_size=2, descriptor=TINY_VGG,
+    samples, histories = synthesize_textures(a, 3, samples_per_run=2, descriptor=TINY_VGG,
                                              n_iter=10, random_state=0, **CPU,
                                              return_loss=True)
     assert samples.shape == (3, 32, 32) and len(histories) == 2
     assert not np.array_equal(samples[0], samples[1])
-    assert all(h[-1] < 0.1 * h[0] for h in histories)
+    assert all(h[-1] < 0.2 * h[0] for h in histories)
 
 
 def test_verbose_progress_bar(capsys):
@@ -306,3 +306,129 @@ def test_cli_synthesize(tmp_path, capsys):
     assert rc == 0 and "wrote" in capsys.readouterr().out
     with Image.open(tmp_path / "out.png") as out:
         assert out.size == (48, 48) and out.mode == "L"
+
+
+# ------------------------------------------------------------------------------ spectrum
+def _spectrum_loss_np(u, u0):
+    """Liu et al.'s constraint in numpy: grey, same size, ||u - P(u)||^2 / ||u0 - mean||^2."""
+    U, U0 = np.fft.fft2(u), np.fft.fft2(u0)
+    projected = np.real(np.fft.ifft2(np.abs(U0) * np.exp(1j * np.angle(U))))
+    return ((u - projected) ** 2).sum() / ((u0 - u0.mean()) ** 2).sum()
+
+
+def _loss(target_images, x, size=None):
+    from skmicro.synthesis._spectrum import spectrum_loss, spectrum_target
+
+    torch = pytest.importorskip("torch")
+    x = np.asarray(x, np.float32)
+    batch = torch.from_numpy(x[None, None] if x.ndim == 2 else x.transpose(2, 0, 1)[None])
+    fn = spectrum_loss(spectrum_target(target_images, size or batch.shape[-2:]),
+                       torch.device("cpu"))
+    return float(fn(batch)[0])
+
+
+def test_spectrum_loss_is_the_distance_to_the_exemplars_modulus():
+    rng = np.random.default_rng(0)
+    u0 = rng.random((24, 32)).astype(np.float32)
+    u = rng.random((24, 32)).astype(np.float32)
+    assert _loss([u0], u) == pytest.approx(_spectrum_loss_np(u, u0), rel=1e-4)
+    # A circular shift changes only the phase: it lies on the constraint set.
+    assert _loss([u0], np.roll(u0, (5, -7), axis=(0, 1))) < 1e-9
+    assert _loss([u0], u) > 0.2  # two white noises: 2 (1 - pi / 4) = 0.43 expected
+
+
+def test_spectrum_projection_shares_one_phase_across_colours():
+    rng = np.random.default_rng(0)
+    u0 = rng.random((32, 32, 3)).astype(np.float32)
+    # The same shift of every channel keeps the moduli and the channels' phase differences.
+    assert _loss([u0], np.roll(u0, (3, 9), axis=(0, 1))) < 1e-9
+    # Each channel shifted differently keeps every channel's modulus, but not a shared phase.
+    each = np.stack([np.roll(u0[..., c], (3 * c, 0), axis=(0, 1)) for c in range(3)], axis=-1)
+    assert _loss([u0], each) > 0.1
+
+
+def test_spectrum_target_on_a_larger_grid_keeps_the_frequency_and_the_energy():
+    from skmicro.synthesis._spectrum import spectrum_target
+
+    y, x = np.mgrid[:32, :32] / 32
+    small = np.cos(2 * np.pi * (4 * x + 2 * y)).astype(np.float32)  # variance 1/2
+    T = np.abs(spectrum_target([small], (64, 64))[0])
+    # The same period in pixels: (4, 2) cycles per 32 pixels are (8, 4) per 64.
+    peaks = {tuple(ij) for ij in np.argwhere(np.isclose(T, T.max(), rtol=1e-9)).tolist()}
+    assert peaks == {(4, 8), (60, 56)}
+    energy = (T ** 2).sum() - T[0, 0] ** 2
+    assert energy / 64**4 == pytest.approx(0.5, rel=1e-6)  # Parseval: the variance
+    # The exemplar resolves frequencies to 1/32: interpolated onto the finer grid, the
+    # peak spreads over the neighbouring bins, so the right stripes are not on the
+    # constraint set, but far closer to it than the same stripes turned by 90 degrees.
+    Y, X = np.mgrid[:64, :64] / 64
+    large = np.cos(2 * np.pi * (8 * X + 4 * Y) + 1.0).astype(np.float32)
+    other = np.cos(2 * np.pi * (4 * X + 8 * Y)).astype(np.float32)
+    assert _loss([small], large, size=(64, 64)) < 0.6 * _loss([small], other, size=(64, 64))
+
+
+def noisy_stripes(seed, size=64, periods=6, angle=np.pi / 6, noise=1.0):
+    """Issue 15's case: oriented stripes, 6 periods across, white noise of the stripes' peak
+    amplitude, a random phase per realization."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[:size, :size] / size
+    wave = 2 * np.pi * periods * (x * np.cos(angle) + y * np.sin(angle))
+    return (np.cos(wave + rng.uniform(0, 2 * np.pi))
+            + noise * rng.standard_normal((size, size))).astype(np.float32)
+
+
+def full_plane_ps_distance(a, b):
+    """L2 distance of the full-plane periodograms, each normalized to unit energy."""
+    p = [np.abs(np.fft.fft2(im - im.mean())) ** 2 for im in (a, b)]
+    return float(np.linalg.norm(p[0] / p[0].sum() - p[1] / p[1].sum()))
+
+
+@pytest.mark.parametrize("descriptor, n_iter", [(VGG3, 40), (ScatteringFeatures(), 60)])
+def test_spectrum_constraint_keeps_the_stripes(descriptor, n_iter):
+    a, b = noisy_stripes(0), noisy_stripes(1)
+    d_second = full_plane_ps_distance(b, a)
+    kw = dict(descriptor=descriptor, n_iter=n_iter, random_state=0, **CPU)
+    with_spectrum = synthesize_texture(a, **kw)  # spectrum_weight's default
+    without = synthesize_texture(a, spectrum_weight=0, **kw)
+    d_with, d_without = (full_plane_ps_distance(x, a) for x in (with_spectrum, without))
+    print(f"stripes {type(descriptor).__name__}: PS distance / second realization's: "
+          f"{d_with / d_second:.2f} with the constraint, {d_without / d_second:.2f} without")
+    assert d_with <= 3 * d_second  # issue 15's target
+    assert d_without > 3 * d_second  # Gram / scattering means alone lose the order
+
+
+# ------------------------------------------------------------------------------ schedule
+def test_coarse_to_fine_levels():
+    from skmicro.synthesis._synthesize import _n_levels
+
+    ex = [np.zeros((96, 96))]
+    assert _n_levels("auto", (256, 256), ex, 16, False) == 1  # below 512: one level
+    assert _n_levels("auto", (512, 768), ex, 16, False) == 2  # 256 then 512
+    assert _n_levels("auto", (1024, 1024), ex, 16, False) == 3  # 256, 512, 1024
+    assert _n_levels(0, (1024, 1024), ex, 16, False) == 1
+    # The exemplar halved twice is 24 px: a third level would need 16 px after 3 halvings.
+    assert _n_levels(5, (1024, 1024), ex, 16, False) == 3
+    # On a torus every level's size stays divisible by 16.
+    assert _n_levels(1, (48, 48), ex, 16, True) == 1
+    assert _n_levels(1, (64, 64), ex, 16, True) == 2
+
+
+def test_coarse_to_fine_starts_from_the_upsampled_coarse_result():
+    a = make_perlin_textures(1, size=64, angle=0.5, scale=8, random_state=0)[0][0]
+    kw = dict(descriptor=TINY_VGG, n_iter=10, spectrum_weight=0, random_state=0, **CPU,
+              return_loss=True)
+    out, loss = synthesize_texture(a, coarse_to_fine=1, **kw)
+    _, single = synthesize_texture(a, coarse_to_fine=0, **kw)
+    assert out.shape == a.shape and len(loss) > len(single)  # two optimizations
+    # The coarse level (a quarter of the pixels) places the large-scale structure; the fine
+    # level starts from it and ends far below the one-level run of the same n_iter.
+    assert loss[-1] < 0.2 * single[-1]
+
+
+def test_batch_size_is_a_deprecated_alias_of_samples_per_run():
+    a = np.random.default_rng(0).random((32, 32))
+    kw = dict(descriptor=TINY_VGG, n_iter=3, random_state=0, **CPU, return_loss=True)
+    with pytest.warns(FutureWarning, match="renamed 'samples_per_run'"):
+        old, h_old = synthesize_textures(a, 3, batch_size=2, **kw)
+    new, h_new = synthesize_textures(a, 3, samples_per_run=2, **kw)
+    assert np.array_equal(old, new) and len(h_old) == len(h_new) == 2

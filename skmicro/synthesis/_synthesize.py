@@ -11,17 +11,21 @@ forward passes.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from .._engine import get_torch, progress_bar, resolve_device, to_numpy, torch_threads
-from .._validation import Interval, check_images, validate_params
+from .._validation import Interval, StrOptions, check_images, validate_params
+from ._spectrum import spectrum_loss, spectrum_target
 
 __all__ = ["synthesize_texture", "synthesize_textures"]
 
 DESCRIPTORS = ("vgg_gram", "scattering")
+# Default weight of the spectrum constraint (measurements: docs/synthesis.md).
+SPECTRUM_WEIGHT_DEFAULT = 0.1
 
 _CONSTRAINTS = {
     "images": "no_validation",  # the image input contract checks them
@@ -29,6 +33,8 @@ _CONSTRAINTS = {
     "descriptor": "no_validation",  # a name or an estimator: checked by _descriptor
     "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
     "periodic": ["boolean"],
+    "spectrum_weight": [Interval(numbers.Real, 0, None, closed="left")],
+    "coarse_to_fine": [StrOptions({"auto"}), Interval(numbers.Integral, 0, None, closed="left")],
     "random_state": ["random_state"],
     "device": "no_validation",  # the engine checks it
     "n_jobs": [None, numbers.Integral],
@@ -217,8 +223,54 @@ def _optimize(loss_fn, x0, n_iter, lo, hi, *, bar, callback, history):
     return best["x"]
 
 
-def _synthesize(images, n_samples, batch_size, *, size, descriptor, n_iter, periodic,
-                random_state, device, n_jobs, verbose, callback, caller):
+# ------------------------------------------------------------------------------ scales
+# Outputs from this side up are synthesized coarse to fine by default (coarse_to_fine="auto").
+COARSE_TO_FINE_FROM = 512
+# Coarse levels keep sizes divisible by this on a torus (VGG-19 pools 4 times before conv5).
+_TORUS_MULTIPLE = 16
+
+
+def _n_levels(coarse_to_fine, size, floats, min_side, periodic):
+    """Pyramid levels: 1 + the number of halvings of the output (and the exemplars)."""
+    if coarse_to_fine == "auto":
+        wanted = 1
+        while min(size) // 2 ** (wanted - 1) >= COARSE_TO_FINE_FROM:
+            wanted += 1
+    else:
+        wanted = 1 + int(coarse_to_fine)
+    levels = 1
+    while levels < wanted:
+        side = 2**levels
+        exemplar_ok = all(min(im.shape[:2]) // side >= min_side for im in floats)
+        output_ok = (min(size) // side >= min_side
+                     and (not periodic or all(s % (side * _TORUS_MULTIPLE) == 0 for s in size)))
+        if not (exemplar_ok and output_ok):
+            break
+        levels += 1
+    return levels
+
+
+def _halve(image):
+    """2x2 block mean (the exemplar one octave down); an odd last row/column is dropped."""
+    h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
+    im = image[:h, :w]
+    return 0.25 * (im[0::2, 0::2] + im[1::2, 0::2] + im[0::2, 1::2] + im[1::2, 1::2])
+
+
+def _upsample(x, size, periodic):
+    """(b, c, h, w) -> (b, c, *size), bicubic; on a torus the wrapped neighbours are used."""
+    F = get_torch().nn.functional
+    if not periodic:
+        return F.interpolate(x, size=size, mode="bicubic", align_corners=False)
+    pad = 2
+    big = F.interpolate(F.pad(x, (pad,) * 4, mode="circular"), scale_factor=2,
+                        mode="bicubic", align_corners=False)
+    return big[..., 2 * pad:2 * pad + size[0], 2 * pad:2 * pad + size[1]]
+
+
+def _synthesize(images, n_samples, samples_per_run, *, size, descriptor, n_iter, periodic,
+                spectrum_weight, coarse_to_fine, random_state, device, n_jobs, verbose,
+                callback, caller):
     from .. import ScatteringFeatures
 
     torch = get_torch()
@@ -238,6 +290,8 @@ def _synthesize(images, n_samples, batch_size, *, size, descriptor, n_iter, peri
         floats = [np.ascontiguousarray(im[..., 0]) for im in floats]
     size = _check_size(size, floats[0].shape[:2], caller)
     scattering = isinstance(est, ScatteringFeatures)
+    min_side = 2 ** int(est.J) if scattering else _TORUS_MULTIPLE
+    n_levels = _n_levels(coarse_to_fine, size, floats, min_side, periodic)
 
     lo = min(float(im.min()) for im in floats)
     hi = max(float(im.max()) for im in floats)
@@ -245,25 +299,45 @@ def _synthesize(images, n_samples, batch_size, *, size, descriptor, n_iter, peri
     mean, std = pooled.mean(axis=0), pooled.std(axis=0) + 1e-3
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     channels = 3 if rgb else 1
+    # Level 0 is the output; level l has the output and the exemplars halved l times.
+    sizes = [tuple(s // 2**level for s in size) for level in range(n_levels)]
+    exemplars = [floats]
+    for _ in range(1, n_levels):
+        exemplars.append([_halve(im) for im in exemplars[-1]])
 
-    def noise(k):  # sample k's start depends on (seed, k) only, not on the batching
-        z = np.random.default_rng([seed, k]).standard_normal((channels,) + size)
+    def noise(k, shape):  # sample k's start depends on (seed, k) only, not on the batching
+        z = np.random.default_rng([seed, k]).standard_normal((channels,) + shape)
         return np.clip(z * std[:, None, None] + mean[:, None, None], lo, hi).astype(np.float32)
+
+    def level_loss(level):
+        ex = exemplars[level]
+        desc = (_scattering_loss(est, ex, rgb, dev, periodic) if scattering
+                else _vgg_loss(est, ex, rgb, dev, periodic))
+        if not spectrum_weight:
+            return desc
+        spec = spectrum_loss(spectrum_target(ex, sizes[level]), dev)
+        return lambda x: desc(x) + spectrum_weight * spec(x)
 
     out = np.empty((n_samples,) + size + ((3,) if rgb else ()), dtype=np.float32)
     histories = []
-    batch_size = n_samples if batch_size is None else int(batch_size)
-    n_batches = -(-n_samples // batch_size)
-    with torch_threads(n_jobs), progress_bar(n_batches * int(1.25 * n_iter) + n_batches,
-                                             verbose=verbose, desc=caller) as bar:
-        loss_fn = (_scattering_loss(est, floats, rgb, dev, periodic) if scattering
-                   else _vgg_loss(est, floats, rgb, dev, periodic))
-        _check_size_suits(loss_fn, noise(0)[None], dev, size, caller)
-        for start in range(0, n_samples, batch_size):
-            ks = range(start, min(start + batch_size, n_samples))
-            x0 = torch.from_numpy(np.stack([noise(k) for k in ks])).to(dev)
+    per_run = n_samples if samples_per_run is None else int(samples_per_run)
+    n_runs = -(-n_samples // per_run)
+    total = n_runs * n_levels * (int(1.25 * n_iter) + 1)
+    with torch_threads(n_jobs), progress_bar(total, verbose=verbose, desc=caller) as bar:
+        losses = []
+        for level in reversed(range(n_levels)):
+            losses.append(level_loss(level))
+            _check_size_suits(losses[-1], noise(0, sizes[level])[None], dev, sizes[level],
+                              caller)
+        for start in range(0, n_samples, per_run):
+            ks = range(start, min(start + per_run, n_samples))
+            x = torch.from_numpy(np.stack([noise(k, sizes[-1]) for k in ks])).to(dev)
             history = []
-            x = _optimize(loss_fn, x0, n_iter, lo, hi, bar=bar, callback=callback, history=history)
+            for level, loss_fn in zip(reversed(range(n_levels)), losses):
+                if x.shape[-2:] != sizes[level]:
+                    x = _upsample(x, sizes[level], periodic).clamp(lo, hi)
+                x = _optimize(loss_fn, x, n_iter, lo, hi, bar=bar, callback=callback,
+                              history=history)
             histories.append(np.asarray(history))
             x = to_numpy(x).transpose(0, 2, 3, 1)
             out[start:start + len(ks)] = x if rgb else x[..., 0]
@@ -307,6 +381,7 @@ _PARAMS_DOC = """
 
 @validate_params(_CONSTRAINTS, prefer_skip_nested_validation=True)
 def synthesize_texture(images, *, size=None, descriptor="vgg_gram", n_iter=100, periodic=False,
+                       spectrum_weight=SPECTRUM_WEIGHT_DEFAULT, coarse_to_fine="auto",
                        random_state=None, device="auto", n_jobs=None, verbose=0,
                        callback=None, return_loss=False):
     """Synthesize a new texture with the statistics of one or several micrographs.
@@ -359,11 +434,12 @@ def synthesize_texture(images, *, size=None, descriptor="vgg_gram", n_iter=100, 
     >>> new, loss = synthesize_texture(original, size=48, descriptor=vgg, n_iter=20,
     ...                                random_state=0, device="cpu", n_jobs=1,
     ...                                return_loss=True)
-    >>> new.shape, new.dtype.name, bool(loss[-1] < 1e-2 * loss[0])
+    >>> new.shape, new.dtype.name, bool(loss[-1] < 0.1 * loss[0])
     ((48, 48), 'uint8', True)
     """
     out, histories = _synthesize(
         images, 1, 1, size=size, descriptor=descriptor, n_iter=n_iter, periodic=periodic,
+        spectrum_weight=spectrum_weight, coarse_to_fine=coarse_to_fine,
         random_state=random_state, device=device, n_jobs=n_jobs, verbose=verbose,
         callback=callback, caller="synthesize_texture")
     return (out[0], histories[0]) if return_loss else out[0]
@@ -371,16 +447,19 @@ def synthesize_texture(images, *, size=None, descriptor="vgg_gram", n_iter=100, 
 
 @validate_params({**_CONSTRAINTS, "n_samples": [Interval(numbers.Integral, 1, None,
                                                          closed="left")],
-                  "batch_size": [None, Interval(numbers.Integral, 1, None, closed="left")]},
+                  "samples_per_run": [None, Interval(numbers.Integral, 1, None, closed="left")],
+                  "batch_size": [StrOptions({"deprecated"}), None,
+                                 Interval(numbers.Integral, 1, None, closed="left")]},
                  prefer_skip_nested_validation=True)
-def synthesize_textures(images, n_samples=4, *, batch_size=None, size=None,
-                        descriptor="vgg_gram", n_iter=100, periodic=False, random_state=None,
-                        device="auto", n_jobs=None, verbose=0, callback=None,
-                        return_loss=False):
-    """Several independent synthesized samples of one texture, optimized in batches.
+def synthesize_textures(images, n_samples=4, *, samples_per_run=None, size=None,
+                        descriptor="vgg_gram", n_iter=100, periodic=False,
+                        spectrum_weight=SPECTRUM_WEIGHT_DEFAULT, coarse_to_fine="auto",
+                        random_state=None, device="auto", n_jobs=None, verbose=0,
+                        callback=None, return_loss=False, batch_size="deprecated"):
+    """Several independent synthesized samples of one texture, optimized together.
 
     Each sample starts from its own noise (drawn from ``random_state`` and the sample's
-    index) and the samples of a batch go through the descriptor together, which is faster
+    index) and the samples of one run go through the descriptor together, which is faster
     per image than one call per sample, especially on a GPU.
 
     Parameters
@@ -389,17 +468,23 @@ def synthesize_textures(images, n_samples=4, *, batch_size=None, size=None,
         As in :func:`synthesize_texture`.
     n_samples : int, default=4
         Number of samples.
-    batch_size : int or None, default=None
-        Samples optimized together (one L-BFGS run over their summed losses; each sample's
-        gradient is its own). None puts all samples in one batch. L-BFGS shares its step
-        lengths within a batch, so a sample's result depends on the batching.{params}
+    samples_per_run : int or None, default=None
+        Samples optimized together in one L-BFGS run over their summed losses (each
+        sample's gradient is its own). None puts all samples in one run. L-BFGS shares its
+        step lengths within a run, so a sample's result depends on this grouping (its start
+        noise does not). Unlike ``batch_size`` elsewhere in skmicro (images per device batch,
+        a pure memory/speed setting), it changes the result.{params}
+    batch_size : int or None
+        Deprecated alias of ``samples_per_run`` (renamed because it changes the result);
+        it will be removed in 0.2.
 
     Returns
     -------
     samples : ndarray of shape (n_samples, h, w) or (n_samples, h, w, 3)
         In the first input's dtype convention.
     loss_histories : list of ndarray
-        Only with ``return_loss=True``: one history per batch.
+        Only with ``return_loss=True``: one history per run (the levels of
+        ``coarse_to_fine`` one after the other).
 
     See Also
     --------
@@ -416,13 +501,23 @@ def synthesize_textures(images, n_samples=4, *, batch_size=None, size=None,
     ...                     device="cpu", n_jobs=1).shape
     (3, 32, 32)
     """
+    if batch_size != "deprecated":
+        warnings.warn(
+            "The 'batch_size' parameter of synthesize_textures was renamed 'samples_per_run' "
+            "in 0.1 (it sets how many samples one L-BFGS run optimizes together, which "
+            "changes the result, unlike batch_size elsewhere) and will be removed in 0.2.",
+            FutureWarning, stacklevel=2)
+        if samples_per_run is None:
+            samples_per_run = batch_size
     out, histories = _synthesize(
-        images, int(n_samples), batch_size, size=size, descriptor=descriptor, n_iter=n_iter,
-        periodic=periodic, random_state=random_state, device=device, n_jobs=n_jobs,
-        verbose=verbose, callback=callback, caller="synthesize_textures")
+        images, int(n_samples), samples_per_run, size=size, descriptor=descriptor,
+        n_iter=n_iter, periodic=periodic, spectrum_weight=spectrum_weight,
+        coarse_to_fine=coarse_to_fine, random_state=random_state, device=device,
+        n_jobs=n_jobs, verbose=verbose, callback=callback, caller="synthesize_textures")
     return (out, histories) if return_loss else out
 
 
 # One text for the parameters both functions share.
 for _fn in (synthesize_texture, synthesize_textures):
-    _fn.__doc__ = _fn.__doc__.replace("{params}", _PARAMS_DOC)
+    _fn.__doc__ = _fn.__doc__.replace("{params}", _PARAMS_DOC).replace(
+        "SPECTRUM_WEIGHT_DEFAULT", repr(SPECTRUM_WEIGHT_DEFAULT))
