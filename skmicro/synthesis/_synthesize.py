@@ -18,7 +18,13 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from .._engine import get_torch, progress_bar, resolve_device, to_numpy, torch_threads
-from .._validation import Interval, StrOptions, check_images, validate_params
+from .._validation import (
+    N_JOBS_CONSTRAINT,
+    Interval,
+    StrOptions,
+    check_images,
+    validate_params,
+)
 from ._spectrum import spectrum_loss, spectrum_target
 
 __all__ = ["synthesize_texture", "synthesize_textures"]
@@ -37,7 +43,7 @@ _CONSTRAINTS = {
     "coarse_to_fine": [StrOptions({"auto"}), Interval(numbers.Integral, 0, None, closed="left")],
     "random_state": ["random_state"],
     "device": "no_validation",  # the engine checks it
-    "n_jobs": [None, numbers.Integral],
+    "n_jobs": N_JOBS_CONSTRAINT,
     "verbose": ["verbose"],
     "callback": [None, callable],
     "return_loss": ["boolean"],
@@ -369,7 +375,7 @@ _PARAMS_DOC = """
         device.
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
     n_jobs : int or None, default=None
-        CPU threads for torch (None leaves torch's setting).
+        CPU threads for torch: None or -1 all cores, -2 all but one, k exactly k.
     verbose : int, default=0
         Show a progress bar with the loss when positive.
     callback : callable or None, default=None
