@@ -83,7 +83,7 @@ def test_nan_and_wrong_width():
         pd.transform(X[:, :3])
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu
 def test_cuda_matches_cpu():
     pd = PairwiseDistances(device="cuda").fit(X)
     np.testing.assert_allclose(pd.transform(Y), cdist(Y, X), atol=1e-8)

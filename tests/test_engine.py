@@ -14,8 +14,6 @@ from skmicro._engine import (
     torch_threads,
 )
 
-from .conftest import requires_cuda
-
 
 def test_resolve_device_auto_and_cpu():
     assert resolve_device("cpu") == torch.device("cpu")
@@ -103,7 +101,7 @@ def test_progress_bar_counts(capsys):
         assert bar.n == 5
 
 
-@requires_cuda
+@pytest.mark.gpu
 def test_map_batches_on_cuda_returns_numpy():
     out = map_batches(lambda t: t + 1, np.zeros((3, 2), np.float32), batch_size=2,
                       device=torch.device("cuda"))

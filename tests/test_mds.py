@@ -189,7 +189,7 @@ def test_bad_transform_input_and_params():
         MDSEmbedder(metric_mds=False, device="cpu").fit(D)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu
 def test_cuda_matches_cpu():
     F = _noisy_features()
     a = MDSEmbedder(random_state=0, device="cpu").fit(F)

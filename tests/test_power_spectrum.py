@@ -9,8 +9,6 @@ from sklearn.base import clone
 from skmicro import PowerSpectrumFeatures
 from skmicro.datasets import make_perlin_textures
 
-from .conftest import requires_cuda
-
 
 def _ps(**kw):
     return PowerSpectrumFeatures(device="cpu", **kw)
@@ -183,7 +181,7 @@ def test_transform_size_must_match_fit():
         ps.transform(np.zeros((1, 6, 6)))
 
 
-@requires_cuda
+@pytest.mark.gpu
 def test_cpu_gpu_agreement():
     X, _ = make_perlin_textures(4, size=32, noise_amplitude=2.0, random_state=0)
     cpu = PowerSpectrumFeatures(device="cpu").fit(X).transform(X)

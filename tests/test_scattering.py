@@ -15,7 +15,6 @@ from skmicro.features import _scattering_core
 from skmicro.features._scattering import LOG_FLOOR
 from skmicro.features._scattering_readout import depth_of_well, orientation_profile
 
-from .conftest import requires_cuda
 
 # float32 throughout; kymatio's torch and numpy frontends differ from each other by ~2e-7.
 RTOL = 2e-5
@@ -269,15 +268,13 @@ def test_batching_does_not_change_results(rng):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
-@requires_cuda
+@pytest.mark.gpu
 def test_cpu_gpu_agree(rng):
     x = rng.random((3, 40, 48))
     for average in ("global", "local"):
         cpu = ScatteringFeatures(J=3, average=average, device="cpu").fit_transform(x)
         gpu = ScatteringFeatures(J=3, average=average, device="cuda").fit_transform(x)
         assert_close(gpu, cpu, rtol=1e-5)
-
-
 
 
 def test_cpu_fast_paths_match_torch_reference(rng):

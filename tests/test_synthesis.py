@@ -12,7 +12,6 @@ from skmicro import ScatteringFeatures, VGGGramFeatures
 from skmicro.datasets import make_grain_microstructures, make_perlin_textures
 from skmicro.synthesis import synthesize_texture, synthesize_textures
 
-from .conftest import requires_cuda
 
 # One thread: the test machine is small and shared, and oneDNN slows down badly when its
 # threads are oversubscribed.
@@ -267,7 +266,7 @@ def test_bad_images(images, error, match):
         synthesize_texture(images, **CPU)
 
 
-@requires_cuda
+@pytest.mark.gpu
 def test_cuda_matches_the_contract():
     a = np.random.default_rng(0).random((32, 32)).astype(np.float32)
     out, loss = synthesize_texture(a, descriptor=TINY_VGG, n_iter=20, random_state=0,
