@@ -195,7 +195,7 @@ def test_input_not_modified():
     np.testing.assert_array_equal(images, IMAGES[:2])
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu
 def test_cpu_gpu_agree():
     est = VGGGramFeatures(weights="vgg19-normalized", random_state=0, n_components=256)
     cpu = est.set_params(device="cpu").fit_transform(IMAGES)
@@ -308,3 +308,15 @@ def test_transform_tensor_errors(images, kwargs, error, match):
     vgg = VGGGramFeatures(weights=None, random_state=0, device="cpu").fit(IMAGES)
     with pytest.raises(error, match=match):
         vgg.transform_tensor(images, **kwargs)
+
+
+@pytest.mark.parametrize("precision, tf32", [("fp32", False), ("tf32", True)])
+def test_cuda_fp32_convolutions_do_not_use_tf32(precision, tf32):
+    # cuDNN allows TF32 by default; "fp32" must switch it off, "tf32" on, and both restore it.
+    from skmicro.features._vgg_gram import _conv_precision
+
+    cudnn = torch.backends.cudnn
+    before = cudnn.allow_tf32
+    with _conv_precision(precision, torch.device("cuda"), torch):
+        assert cudnn.allow_tf32 is tf32
+    assert cudnn.allow_tf32 is before

@@ -77,7 +77,8 @@ default="vgg19-normalized"
         and a maximum 0.7% of float32 (docs/vgg_gram.md). Elsewhere (e.g. AVX2-only CPUs,
         where emulated bf16 is 7x *slower* than fp32) it runs fp32 and warns with a
         :class:`~skmicro.PrecisionFallbackWarning` (docs/devices.md). ``"tf32"`` lets CUDA
-        convolutions use TensorFloat-32 (the same as "fp32" elsewhere).
+        convolutions use TensorFloat-32 (the same as "fp32" elsewhere); ``"fp32"`` keeps them
+        in full float32, overriding cuDNN's TF32 default.
     random_state : int, RandomState instance or None, default=None
         Seeds the random weights (``weights=None``) and the projection (``n_components``).
     image_shape : tuple (h, w) or None, default=None
@@ -395,8 +396,11 @@ def _conv_precision(precision, device, torch):
     """Context for the network's arithmetic: bf16 autocast, CUDA TF32, or plain fp32."""
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
-    if precision == "tf32" and device.type == "cuda":
-        return torch.backends.cudnn.flags(enabled=True, allow_tf32=True)
+    if device.type == "cuda":
+        # Set both ways: cuDNN's own default (allow_tf32=True) would make "fp32" TF32 too.
+        cudnn = torch.backends.cudnn
+        return cudnn.flags(enabled=True, benchmark=cudnn.benchmark,
+                           deterministic=cudnn.deterministic, allow_tf32=precision == "tf32")
     return contextlib.nullcontext()
 
 
