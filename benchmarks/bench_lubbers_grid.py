@@ -21,6 +21,54 @@ import numpy as np
 from _common import load_average, print_machine_header, print_table, timed
 
 
+def run_grid_task(per_axis=10, size=128, device="auto"):
+    """Ours, stage by stage, with the package's public estimators (warm-ups not counted).
+
+    Returns a dict: ``stages`` (stage -> seconds, in order), ``total`` (their sum), ``n``,
+    ``dims``, ``X`` (the images), ``features`` (descriptor -> rows) and ``D`` (the last
+    descriptor's distance matrix). benchmarks/gpu_suite.py times the same task on a GPU.
+    """
+    from skmicro import MDSEmbedder, PowerSpectrumFeatures, ScatteringFeatures, VGGGramFeatures
+    from skmicro.datasets import make_perlin_textures
+    from skmicro.manifold import blockwise_distances
+    from skmicro.metrics import embedding_r2, regression_angle
+
+    dims = [d for d in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50) if d < per_axis ** 3]
+    t_data, (X, p) = timed(lambda: make_perlin_textures(
+        design="grid", n_per_axis=per_axis, size=size, random_state=0))
+    params = np.c_[p["scale"], p["noise_amplitude"]]
+    descriptors = {
+        "power_spectrum": PowerSpectrumFeatures(device=device),
+        "scattering": ScatteringFeatures(J=4, L=8, log=True, device=device),
+        "vgg_gram": VGGGramFeatures(device=device),
+    }
+    feats, stages, D = {}, {"data": t_data}, None
+    for name, est in descriptors.items():
+        est.fit(X[:2]).transform(X[:2])  # warm-up: filters, weights, oneDNN primitives
+        t, F = timed(lambda est=est: est.transform(X), device=device)
+        feats[name] = F
+        stages[f"{name}: features"] = t
+        t, D = timed(lambda F=F: blockwise_distances(F, device=device))
+        stages[f"{name}: distances"] = t
+
+        def embed(D=D):
+            out = {}
+            for d in dims:
+                m = MDSEmbedder(n_components=d, metric="precomputed", random_state=0,
+                                device=device).fit(D)
+                out[d] = (m.embedding_, m.stress_)
+            return out
+
+        t, emb = timed(embed)
+        stages[f"{name}: MDS"] = t
+        reg_dim = 6 if 6 in emb else dims[-1]
+        t, _ = timed(lambda emb=emb: ([embedding_r2(emb[d][0], params) for d in dims],
+                                      regression_angle(emb[reg_dim][0], params)))
+        stages[f"{name}: metrics"] = t
+    return dict(stages=stages, total=sum(stages.values()), n=len(X), dims=dims, X=X,
+                features=feats, D=D)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--per-axis", type=int, default=10)
@@ -34,46 +82,9 @@ def main(argv=None):
     from scipy.spatial.distance import pdist, squareform
 
     print_machine_header()
-    from skmicro import MDSEmbedder, PowerSpectrumFeatures, ScatteringFeatures, VGGGramFeatures
-    from skmicro.datasets import make_perlin_textures
-    from skmicro.manifold import blockwise_distances
-    from skmicro.metrics import embedding_r2, regression_angle
-
-    dims = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50]
-    dims = [d for d in dims if d < args.per_axis ** 3]
-    t_data, (X, p) = timed(lambda: make_perlin_textures(
-        design="grid", n_per_axis=args.per_axis, size=args.size, random_state=0))
-    n = len(X)
-    params = np.c_[p["scale"], p["noise_amplitude"]]
-    descriptors = {
-        "power_spectrum": PowerSpectrumFeatures(device=args.device),
-        "scattering": ScatteringFeatures(J=4, L=8, log=True, device=args.device),
-        "vgg_gram": VGGGramFeatures(device=args.device),
-    }
-    rows, feats, stages = [], {}, {"data": t_data}
-    for name, est in descriptors.items():
-        est.fit(X[:2]).transform(X[:2])  # warm-up: filters, weights, oneDNN primitives
-        t, F = timed(lambda est=est: est.transform(X), device=args.device)
-        feats[name] = F
-        stages[f"{name}: features"] = t
-        t, D = timed(lambda F=F: blockwise_distances(F, device=args.device))
-        stages[f"{name}: distances"] = t
-
-        def embed(D=D):
-            out = {}
-            for d in dims:
-                m = MDSEmbedder(n_components=d, metric="precomputed", random_state=0,
-                                device=args.device).fit(D)
-                out[d] = (m.embedding_, m.stress_)
-            return out
-
-        t, emb = timed(embed)
-        stages[f"{name}: MDS"] = t
-        t, _ = timed(lambda emb=emb: ([embedding_r2(emb[d][0], params) for d in dims],
-                                      regression_angle(emb[6][0], params)))
-        stages[f"{name}: metrics"] = t
-        rows.append((name, D))
-    total = sum(stages.values())
+    task = run_grid_task(args.per_axis, args.size, args.device)
+    stages, total, n, dims, X = (task[k] for k in ("stages", "total", "n", "dims", "X"))
+    feats = task["features"]
 
     dev = "cuda" if (args.device == "auto" and torch.cuda.is_available()) else args.device
     load = load_average()
@@ -111,7 +122,7 @@ def main(argv=None):
     F = feats["vgg_gram"]
     t, _ = timed(lambda: squareform(pdist(F)))
     peers.append(("distances (VGG rows)", stages["vgg_gram: distances"], t, "scipy pdist"))
-    D = rows[-1][1].astype(np.float64)
+    D = task["D"].astype(np.float64)
 
     def sk_embed():
         for d in dims:
