@@ -125,7 +125,10 @@ def machine_header(cpuinfo="/proc/cpuinfo"):
     if torch is not None:
         libs += f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
         if torch.cuda.is_available():
-            libs += f", CUDA device {torch.cuda.get_device_name(0)}"
+            p = torch.cuda.get_device_properties(0)
+            libs += (f", CUDA device {p.name} (compute capability {p.major}.{p.minor}, "
+                     f"{p.multi_processor_count} SMs, {p.total_memory / 2**30:.1f} GiB), "
+                     f"CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}")
     return "\n".join([
         f"# CPU: {info['model']}, {info['cores']} logical cores; flags: {flags}",
         f"# {libs}",

@@ -20,6 +20,18 @@ import numpy as np
 from _common import best_rate, load_average, print_machine_header, print_table
 
 
+def kymatio_torch_means(frontend, X, batch_size, device):
+    """The peer's rows: kymatio's torch frontend in batches, its map averaged over space."""
+    import torch
+
+    outs = []
+    with torch.inference_mode():
+        for i in range(0, len(X), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(X[i:i + batch_size]))
+            outs.append(frontend(batch.to(device)).mean(dim=(-2, -1)).cpu().numpy())
+    return np.concatenate(outs)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=256)
@@ -61,12 +73,7 @@ def main(argv=None):
     kn = ScatteringNumPy2D(J=args.J, shape=shape, L=8)
 
     def kymatio_torch():
-        outs = []
-        with torch.inference_mode():
-            for i in range(0, args.n_torch, args.batch_size):
-                batch = torch.from_numpy(X[i:min(i + args.batch_size, args.n_torch)])
-                outs.append(kt(batch.to(device)).mean(dim=(-2, -1)).cpu().numpy())
-        return np.concatenate(outs)
+        return kymatio_torch_means(kt, X[:args.n_torch], args.batch_size, device)
 
     def kymatio_numpy():
         return np.concatenate([kn.scattering(X[i:min(i + 4, args.n_numpy)]).mean(axis=(-2, -1))

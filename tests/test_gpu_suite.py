@@ -1,11 +1,48 @@
 """The GPU readiness suite (benchmarks/gpu_suite.py) and the one ``gpu`` test marker."""
 
 import ast
+import json
+import os
 import pathlib
-
-import pytest
+import subprocess
+import sys
 
 TESTS = pathlib.Path(__file__).parent
+ROOT = TESTS.parent
+SECTIONS = ["tests", "agreement", "oom", "matmul", "vgg", "profile", "scattering",
+            "distances_mds", "lubbers_grid", "synthesis"]
+
+
+def test_dry_run_reports_every_section(tmp_path):
+    # The GPU suite's own code paths on the CPU with tiny sizes, so it cannot rot between
+    # sessions that have a GPU (about 25 s here).
+    out = tmp_path / "report.md"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_suite.py"),
+                           "--dry-run", "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    report = out.read_text()
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert list(data["sections"]) == SECTIONS
+    for name in SECTIONS:
+        assert data["sections"][name]["status"] == "ok", (name, data["sections"][name])
+        assert f"\n## {name}\n" in report
+    assert "| benchmark | ours | same-run reference | ratio | target (H100) | met |" in report
+    # The engine halved the batch under the simulated cap (8 -> 4 -> 2) and the rows equal
+    # the unconstrained ones exactly (the same CPU arithmetic).
+    oom = data["sections"]["oom"]["raw"]
+    assert oom["halvings"] == [4, 2] and oom["unconstrained_halvings"] == []
+    assert oom["rel_diff"] == 0.0
+    agreement = data["sections"]["agreement"]
+    assert len(agreement["checks"]) >= 20 and all(c["ok"] for c in agreement["checks"])
+    # Every summary target the issue names has a row.
+    benchmarks = " ".join(r["benchmark"] for s in data["sections"].values()
+                          for r in s["summary"])
+    for part in ("Lubbers grid", "VGG Gram", "ScatteringFeatures", "MDSEmbedder SMACOF",
+                 "landmark", "PairwiseDistances", "synthesis", "dense matmul"):
+        assert part in benchmarks
 
 
 def _uses_cuda(node):
