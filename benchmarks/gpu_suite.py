@@ -703,11 +703,14 @@ def section_profile(ctx):
         est.transform(X)
         ctx.sync()
     wall = time.perf_counter() - t0
-    key = "self_device_time_total" if ctx.cuda else "self_cpu_time_total"
-    events = [(e.key, e.count, float(getattr(e, key, 0.0) or 0.0))
-              for e in prof.key_averages()]
+    # (older torch names the device clock self_cuda_time_total)
+    keys = (("self_device_time_total", "self_cuda_time_total") if ctx.cuda
+            else ("self_cpu_time_total",))
+    averages = prof.key_averages()
+    key = next((k for k in keys if any(getattr(e, k, 0) for e in averages)), keys[0])
+    events = [(e.key, e.count, float(getattr(e, key, 0.0) or 0.0)) for e in averages]
     events = [e for e in events if e[2] > 0]
-    busy = sum(e[2] for e in events) / 1e6
+    busy = max(sum(e[2] for e in events) / 1e6, 1e-9)
     events.sort(key=lambda e: -e[2])
     categories = {}
     for name, _, us in events:
