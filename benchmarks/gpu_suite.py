@@ -630,10 +630,14 @@ def _vgg_runner(est, X, batch, path, device):
 def section_vgg(ctx):
     """VGG Gram images/s by size and precision; TFLOP/s and fraction of the matmul rate."""
     from skmicro import VGGGramFeatures
+    from skmicro._engine import resolve_precision
 
     weights = vgg_weights()
     rows, raw, summary = [], [], []
     first_size = ctx.sizes.vgg[0][0]
+    with warnings.catch_warnings():  # bf16 without native support runs as fp32: say so
+        warnings.simplefilter("ignore")
+        runs_as = {p: resolve_precision(p, ctx.device) for p in ("fp32", "tf32", "bf16")}
     target = TARGETS["vgg_bf16_fraction_128"]
     for size, n, batch in ctx.sizes.vgg:
         X = images(n, size, seed=5)
@@ -643,8 +647,8 @@ def section_vgg(ctx):
                 if path == 1024 and size != first_size:
                     continue
                 if ctx.remaining() < 60:
-                    rows.append([size, precision, label, batch, "skipped: budget", "-", "-",
-                                 "-"])
+                    rows.append([size, runs_as[precision], label, batch, "skipped: budget",
+                                 "-", "-", "-"])
                     continue
                 est = VGGGramFeatures(weights=weights, precision=precision, device=ctx.device,
                                       batch_size=batch, random_state=0,
@@ -654,12 +658,13 @@ def section_vgg(ctx):
                 t, _ = timed(run, device=ctx.device)
                 rate = n / t
                 tflops = rate * flops / 1e12
-                same, bf16 = ctx.matmul.get(precision), ctx.matmul.get("bf16")
+                same, bf16 = ctx.matmul.get(runs_as[precision]), ctx.matmul.get("bf16")
                 frac_same = tflops / same if same else None
                 frac_bf16 = tflops / bf16 if bf16 else None
-                rows.append([size, precision, label, batch, fmt(rate), fmt(tflops),
+                rows.append([size, runs_as[precision], label, batch, fmt(rate), fmt(tflops),
                              pct(frac_same), pct(frac_bf16)])
-                raw.append(dict(size=size, precision=precision, path=label, images=n,
+                raw.append(dict(size=size, precision=precision, runs_as=runs_as[precision],
+                                path=label, images=n,
                                 batch_size=batch, seconds=t, images_per_s=rate,
                                 gflop_per_image=flops / 1e9, tflops=tflops,
                                 fraction_of_same_precision_matmul=frac_same,
