@@ -120,10 +120,12 @@ def worker_copy(estimator):
     return out
 
 
-def _apply_rows(block, func, state, n_out, dtype):
+def _apply_rows(block, func, state, n_out, dtype, block_info=None):
     if block.shape[0] == 0:  # dask may hold empty chunks; the numpy path refuses empty input
         return np.empty((0, n_out), dtype=dtype)
-    return np.asarray(func(state, block), dtype=dtype)
+    start = block_info[0]["array-location"][0][0] if block_info else 0
+    rows = np.arange(start, start + block.shape[0])
+    return np.asarray(func(state, block, rows), dtype=dtype)
 
 
 def map_rows(func, X, state, *, n_out, dtype, label):
@@ -132,8 +134,9 @@ def map_rows(func, X, state, *, n_out, dtype, label):
     Parameters
     ----------
     func : callable
-        A module-level function ``func(state, block) -> ndarray (len(block), n_out)`` running
-        the numpy path on one block of whole rows.
+        A module-level function ``func(state, block, rows) -> ndarray (len(block), n_out)``
+        running the numpy path on one block of whole rows; ``rows`` are the block's row
+        indices in ``X``.
     X : dask.array.Array of shape (n, ...)
         Rechunked so that every block holds whole rows (images); the row chunks are kept.
     state : object
@@ -155,10 +158,10 @@ def map_rows(func, X, state, *, n_out, dtype, label):
     >>> import dask.array as da
     >>> from skmicro._dask import map_rows
     >>> X = da.ones((6, 2, 2), chunks=(4, 1, 2))
-    >>> Y = map_rows(lambda s, b: b.sum(axis=(1, 2))[:, None] * s, X, 10, n_out=1,
-    ...              dtype="float64", label="demo")
+    >>> Y = map_rows(lambda s, b, rows: b.sum(axis=(1, 2))[:, None] * s + rows[:, None], X, 10,
+    ...              n_out=1, dtype="float64", label="demo")
     >>> Y.chunks, Y.compute().ravel().tolist()
-    (((4, 2), (1,)), [40.0, 40.0, 40.0, 40.0, 40.0, 40.0])
+    (((4, 2), (1,)), [40.0, 41.0, 42.0, 43.0, 44.0, 45.0])
     """
     import dask
     from dask.base import tokenize

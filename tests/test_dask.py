@@ -151,3 +151,77 @@ def test_numpy_path_never_imports_dask():
             "skmicro.PowerSpectrumFeatures(device='cpu').fit_transform(np.zeros((2, 8, 8))); "
             "assert 'dask' not in sys.modules, 'dask was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- distances and landmark MDS ------------------------------------------------------------
+from scipy.spatial.distance import cdist  # noqa: E402
+
+from skmicro import MDSEmbedder, PairwiseDistances  # noqa: E402
+from skmicro.manifold import _mds  # noqa: E402
+
+
+def _sheet(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-2, 2, size=(n, 2))
+    return np.c_[t * 3, np.sin(2 * t[:, :1]) * 3, rng.normal(size=(n, 5)) * 0.3]
+
+
+def test_pairwise_distances_blockwise(client, monkeypatch):
+    F = _sheet(300)
+    pd = PairwiseDistances(device="cpu").fit(da.from_array(F[:50], chunks=20))
+    out = pd.transform(da.from_array(F, chunks=(64, 3)))
+    assert out.shape == (300, 50) and out.chunks[0] == (64, 64, 64, 64, 44)
+    _forbid_client_side(monkeypatch, PairwiseDistances, "_distances")
+    # GEMM-expanded distances: ~1e-7 absolute at zero distance (sqrt of rounding).
+    np.testing.assert_allclose(out.compute(), cdist(F, F[:50]), rtol=1e-10, atol=1e-6)
+    with pytest.raises(ValueError, match="8 features"):
+        pd.transform(da.zeros((4, 7), chunks=2))
+
+
+def test_landmark_mds_fit_on_workers_equals_numpy_for_any_chunking(client, monkeypatch):
+    F = _sheet(3000)
+    params = dict(method="landmark", n_landmarks=80, random_state=0, device="cpu")
+    ref = MDSEmbedder(**params).fit(F)
+    extent = np.ptp(ref.embedding_, axis=0).max()
+    new = _sheet(100, seed=1)
+    expected_new = ref.transform(new)
+    fitted = [MDSEmbedder(**params).fit(da.from_array(F, chunks=c)) for c in (1000, 16)]
+    _forbid_client_side(monkeypatch, _mds, "_place_block")  # placement only on the workers
+    for lm, chunk in zip(fitted, (1000, 16)):
+        assert isinstance(lm.embedding_, da.Array) and lm.embedding_.chunks[0][0] == chunk
+        np.testing.assert_array_equal(lm.landmark_indices_, ref.landmark_indices_)
+        assert lm.stress_ == pytest.approx(ref.stress_, rel=1e-9)
+        assert np.abs(lm.embedding_.compute() - ref.embedding_).max() < 1e-8 * extent
+    np.testing.assert_allclose(fitted[0].transform(da.from_array(new, chunks=7)).compute(),
+                               expected_new, rtol=0, atol=1e-8 * extent)
+
+
+def test_landmark_state_shipped_does_not_grow_with_n():
+    sizes = []
+    for n in (500, 4000):
+        lm = MDSEmbedder(method="landmark", n_landmarks=50, random_state=0, device="cpu")
+        lm.fit(da.from_array(_sheet(n), chunks=250))
+        graph = dict(lm.embedding_.__dask_graph__())
+        states = [v for k, v in graph.items() if "state" in str(k)]
+        assert len(states) == 1
+        sizes.append(len(pickle.dumps(states[0])))
+    assert sizes[0] == sizes[1] < 20_000
+
+
+def test_precomputed_landmark_fit_and_transform_on_dask(client):
+    F = _sheet(600)
+    D = cdist(F, F)
+    params = dict(method="landmark", n_landmarks=40, metric="precomputed", random_state=0,
+                  device="cpu")
+    ref = MDSEmbedder(**params).fit(D)
+    lm = MDSEmbedder(**params).fit(da.from_array(D, chunks=(100, 600)))
+    extent = np.ptp(ref.embedding_, axis=0).max()
+    assert np.abs(lm.embedding_.compute() - ref.embedding_).max() < 1e-8 * extent
+    to_landmarks = da.from_array(D[:, ref.landmark_indices_], chunks=(128, 40))
+    np.testing.assert_allclose(lm.transform(to_landmarks).compute(), ref.transform(D),
+                               rtol=0, atol=1e-8 * extent)
+    bad = D[:, ref.landmark_indices_].copy()
+    bad[5, 3] = -1.0
+    lazy = lm.transform(da.from_array(bad, chunks=(128, 40)))  # values not read yet
+    with pytest.raises(ValueError, match="non-negative"):
+        lazy.compute()

@@ -168,6 +168,6 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _transform_rows(estimator, block):
+def _transform_rows(estimator, block, rows):
     """One dask block through the numpy path (not ``transform``: no set_output wrapping)."""
     return estimator._transform_array(block)

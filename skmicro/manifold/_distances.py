@@ -14,6 +14,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skmicro._dask import check_metadata, is_dask_array, map_rows, worker_copy
 from skmicro._engine import (
     check_device_param,
     get_torch,
@@ -281,6 +282,8 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array is computed: the training rows are the reference set every
+            distance needs.
         y : ignored
 
         Returns
@@ -288,6 +291,8 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
         self : PairwiseDistances
         """
         check_device_param(self.device, caller=type(self).__name__)
+        if is_dask_array(X):
+            X = X.compute()
         # copy=True: the caller may change X later; our reference rows must not move.
         self.X_fit_ = validate_data(self, X, dtype=[np.float64, np.float32], copy=True)
         return self
@@ -298,14 +303,22 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array gives a lazy dask array, one block of rows at a time.
 
         Returns
         -------
         D : ndarray of shape (n_samples, n_train)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._distances(X, self.X_fit_)
+        if is_dask_array(X):
+            sample = check_metadata(X, self._validate_rows, caller=type(self).__name__)
+            return map_rows(_distance_rows, X, worker_copy(self), n_out=len(self.X_fit_),
+                            dtype=np.result_type(sample.dtype, self.X_fit_.dtype),
+                            label="pairwisedistances-transform")
+        return self._distances(self._validate_rows(X), self.X_fit_)
+
+    def _validate_rows(self, X):
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     def fit_transform(self, X, y=None):
         """Fit, then return the symmetric training distance matrix (computed once).
@@ -318,8 +331,12 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
         Returns
         -------
         D : ndarray of shape (n_samples, n_samples)
+            For a dask ``X``, the lazy ``transform(X)`` (rows computed block by block, so
+            symmetric only to rounding).
         """
         self.fit(X)
+        if is_dask_array(X):
+            return self.transform(X)
         return self._distances(self.X_fit_, None)
 
     def _distances(self, X, Y):
@@ -350,3 +367,8 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _distance_rows(estimator, block, rows):
+    """One dask block through the numpy path (validation included)."""
+    return estimator._distances(estimator._validate_rows(block), estimator.X_fit_)

@@ -12,7 +12,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
+
+from skmicro._dask import check_metadata, is_dask_array, map_rows
 
 from skmicro._engine import (
     check_device_param,
@@ -32,7 +34,6 @@ from skmicro._validation import (
     validate_data,
 )
 from skmicro.manifold._distances import (
-    BATCH_SIZE_CONSTRAINT,
     block_rows,
     blockwise_distances,
     host_tensor,
@@ -46,13 +47,17 @@ __all__ = ["MDSEmbedder"]
 # matrices, and exactly for configurations of rank <= n_components.
 _CLASSICAL_POWER_ITER = 8
 _CLASSICAL_OVERSAMPLE = 10
+# A placed row stops when its step falls below this fraction of the reference embedding's RMS
+# radius: far below the 1e-8 agreement promised across chunkings; Newton steps make it cheap.
+_PLACE_TOL = 1e-12
+# Distances per placement block (float64): 2^18 values, 2 MB, stay in cache.
+_PLACE_ELEMENTS = 1 << 18
 # Points on which the landmark mode estimates Kruskal stress.
 _STRESS_SUBSAMPLE = 2000
 # batch_size="auto": dissimilarities per block in the SMACOF sweeps: 2^18 values (1-2 MB)
 # keep the dozen element-wise passes of a block in cache; measured 2-10x faster than 2^22 on
-# a 2-core CPU. Out-of-sample placement uses blocks of 2^20.
+# a 2-core CPU. Out-of-sample placement uses blocks of _PLACE_ELEMENTS.
 _SWEEP_ELEMENTS = 1 << 18
-_PLACE_ELEMENTS = 1 << 20
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,43 +249,55 @@ def _interpolate(d, y):
     return center + 0.5 * ((q[None, :] - d * d) @ proj.T)
 
 
-def _place(rows, y, *, max_iter, eps, bar=None):
-    """Place every row of ``rows`` (distances to ``y``) by stress minimization, ``y`` fixed.
+def _place_block(d, y, *, max_iter, tol):
+    """Positions of new points from their float64 distances ``d`` (b, m) to the fixed ``y``.
 
-    Interpolation start, then the single-point Guttman update
-    ``x <- mean(y) + 1/m sum_j b_j (x - y_j)``, vectorized over a block of points whose
-    distances are formed once; each block stops as in :func:`_smacof`.
-    Returns (positions, iterations of the slowest block).
+    Each row minimizes its own stress ``sum_j (d_j - ||x - y_j||)^2`` from Gower's
+    interpolation and stops on its own test (its last step below ``tol``), so a row's result
+    depends on that row alone, never on which rows share its block: any chunking gives the same
+    embedding to rounding (~1e-15 relative). Steps are safeguarded Newton steps on the
+    ``p``-dimensional problem (quadratic convergence; the Guttman step alone converges
+    linearly, in hundreds to thousands of iterations for some rows), falling back to the
+    Guttman step ``x <- mean(y) + 1/m sum_j (d_j / dhat_j) (x - y_j)``, which never increases
+    the stress, whenever the Hessian is not positive definite or Newton does not descend.
+    Returns (positions, iterations of the slowest row).
     """
     torch = get_torch()
-    n, m = rows.shape
-    X = torch.empty((n, y.shape[1]), dtype=torch.float64, device=y.device)
+    b, m = d.shape
+    p = y.shape[1]
     center = y.mean(dim=0)
-    step = block_rows(m, _PLACE_ELEMENTS, rows.batch_size)
+    yy = (y[:, :, None] * y[:, None, :]).reshape(m, p * p)  # y_j y_j^T, for the Hessians
+    eye = torch.eye(p, dtype=y.dtype, device=y.device)
+    x = _interpolate(d, y)
+    active = torch.arange(b, device=y.device)
     n_iter = 0
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        d = rows(start, stop)
-        block = _Rows(d, y.device, batch_size=rows.batch_size)
-        x = _interpolate(d, y)
-        old = None
-        for it in range(1, max_iter + 1):
-            G, stress = _guttman_sweep(block, x, y)
-            if old is not None and (old - stress) / _sum_sq_cross(x, y) < eps:
-                break
-            old = stress
-            x = center + G / m
-        X[start:stop] = x
-        n_iter = max(n_iter, it)
-        if bar is not None:
-            bar.update(stop - start)
-    return X, n_iter
-
-
-def _sum_sq_cross(x, y):
-    """``sum_{i,j} ||x_i - y_j||^2`` in O((n + m) p)."""
-    return float(len(y) * (x * x).sum() + len(x) * (y * y).sum()
-                 - 2 * (x.sum(dim=0) * y.sum(dim=0)).sum())
+    for n_iter in range(1, max_iter + 1):
+        xa, da = x[active], d[active]
+        r, _ = _embedded_distances(xa, y)
+        stress = ((da - r) ** 2).sum(dim=1)
+        w = torch.div(da, r).nan_to_num_(nan=0.0, posinf=0.0)  # d_j / dhat_j (0 at dhat = 0)
+        guttman = center + (w.sum(dim=1, keepdim=True) * xa - w @ y) / m
+        # Newton on f/2: gradient m (x - guttman); Hessian sum_j (1 - w_j) I + c_j u_j u_j^T
+        # with u_j = x - y_j, c_j = d_j / dhat_j^3, expanded with sums over j (no (b, m, p)).
+        c = torch.div(w, r * r).nan_to_num_(nan=0.0, posinf=0.0)
+        cy = c @ y
+        outer = (c.sum(dim=1)[:, None, None] * xa[:, :, None] * xa[:, None, :]
+                 - xa[:, :, None] * cy[:, None, :] - cy[:, :, None] * xa[:, None, :]
+                 + (c @ yy).reshape(-1, p, p))
+        hess = (m - w.sum(dim=1))[:, None, None] * eye + outer
+        chol, info = torch.linalg.cholesky_ex(hess)
+        grad = m * (xa - guttman)
+        newton = xa - torch.cholesky_solve(grad[:, :, None], chol)[:, :, 0]
+        r_new, _ = _embedded_distances(newton, y)
+        use_newton = (info == 0) & torch.isfinite(newton).all(dim=1) & (
+            ((da - r_new) ** 2).sum(dim=1) <= stress)
+        x_new = torch.where(use_newton[:, None], newton, guttman)
+        moved = (x_new - xa).norm(dim=1)
+        x[active] = x_new
+        active = active[moved > tol]
+        if len(active) == 0:
+            break
+    return x, n_iter
 
 
 def _sum_sq(rows):
@@ -291,22 +308,6 @@ def _sum_sq(rows):
         d = rows(start, min(rows.shape[0], start + step))
         total += float((d * d).sum(dim=1).double().sum())
     return total
-
-
-class _FeatureRows:
-    """Distances from feature rows to reference rows, computed on demand, block by block."""
-
-    def __init__(self, X, ref, device, batch_size="auto"):
-        torch = get_torch()
-        self.X, self.ref, self.device, self.batch_size = X, ref, device, batch_size
-        self.dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        self.shape = (len(X), len(ref))
-
-    def __call__(self, start, stop):
-        _, _, block = next(iter_distance_blocks(self.X[start:stop], self.ref,
-                                                device=self.device, dtype=self.dtype,
-                                                batch_size=stop - start))
-        return block
 
 
 def _kruskal_stress(rows, E, device):
@@ -345,14 +346,16 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     n_init : int, default=1
         Number of SMACOF runs; the one with the lowest stress is kept.
     max_iter : int, default=300
-        Maximum SMACOF iterations per run (and per block in out-of-sample placement).
+        Maximum SMACOF iterations per run, and iterations per row in out-of-sample
+        placement (which takes Newton steps and needs a few dozen at most).
     eps : float, default=1e-6
         Convergence tolerance with scikit-learn's meaning: the decrease of raw stress divided
         by the sum of squared embedded distances.
     method : {"smacof", "landmark"}, default="smacof"
         "landmark": SMACOF on ``n_landmarks`` random samples only, then every sample is placed
         against the landmark embedding like a new point. Memory and time are
-        ``O(n * n_landmarks)``, so millions of samples fit.
+        ``O(n * n_landmarks)``, so millions of samples fit; on a dask array the rows are
+        placed blockwise on the workers (docs/scaling.md).
     n_landmarks : int, default=1000
         Number of landmarks for ``method="landmark"``.
     random_state : int, RandomState instance or None, default=None
@@ -361,7 +364,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         "auto" (CUDA when available), "cpu", "cuda:N".
     batch_size : int or "auto", default="auto"
         Rows of the dissimilarity matrix per device block in every sweep. "auto": blocks of
-        about 2^18 dissimilarities (cache-sized on a CPU), 2^20 when placing new points.
+        about 2^18 dissimilarities (cache-sized on a CPU), 2^18 when placing new points.
     n_jobs : int or None, default=None
         CPU threads for torch: None or -1 all cores (as BLAS under scikit-learn), -2 all but
         one, k exactly k.
@@ -372,6 +375,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     ----------
     embedding_ : ndarray of shape (n_samples, n_components)
         The embedding of the training samples (float64, centred for ``method="smacof"``).
+        A lazy dask array after a landmark fit on a dask array.
     stress_ : float
         Kruskal stress-1 of ``embedding_``, eq. (8): ``sqrt(sum (d - dhat)^2 / sum d^2)``.
         For ``method="landmark"`` it is estimated on 2,000 random samples.
@@ -399,8 +403,14 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     ``stress_`` differs from :class:`sklearn.manifold.MDS`, whose ``stress_`` is the raw
     stress ``sum_{i<j} (d - dhat)^2`` for metric MDS unless ``normalized_stress=True``.
 
-    ``transform`` of the training dissimilarities reproduces ``embedding_`` up to the
-    convergence tolerance: each training point is a stationary point of its own stress.
+    Out-of-sample placement (``transform``, and every non-landmark row in landmark mode)
+    minimizes each row's own stress against the fixed reference points, from Gower's
+    interpolation, with safeguarded Newton steps, and stops each row on its own test (a step
+    below 1e-12 of the reference embedding's radius). A row's position therefore does not
+    depend on the rows placed with it: any batching or dask chunking gives the same embedding
+    to rounding. ``transform`` of the training dissimilarities reproduces ``embedding_`` up to
+    SMACOF's convergence (``eps``): each training point of a converged embedding is a
+    stationary point of its own stress.
 
     References
     ----------
@@ -463,17 +473,27 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     # -- helpers ---------------------------------------------------------------------------
     def _validate_X(self, X, *, reset):
         name = type(self).__name__
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                          ensure_min_samples=1 if not reset else 2)
+        if (not reset and self.metric == "precomputed" and self.landmark_indices_ is not None
+                and _n_columns(X) == len(self.landmark_indices_)):
+            # Dissimilarities to the landmarks only: all that placement reads.
+            X = check_array(X, dtype=[np.float64, np.float32], estimator=name)
+        else:
+            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                              ensure_min_samples=1 if not reset else 2)
         if self.metric == "precomputed":
             _check_dissimilarities(X, square=reset, caller=name)
         return X
 
-    def _rows_to_reference(self, X, device):
-        """Row source of distances from the samples of ``X`` to the reference points."""
-        if self.metric == "precomputed":
-            return _Rows(X, device, columns=self.landmark_indices_, batch_size=self.batch_size)
-        return _FeatureRows(X, self._reference_features, device, batch_size=self.batch_size)
+    def _placement(self, *, pin_landmarks=False):
+        """The placement state: reference embedding (and features), no O(n) array."""
+        landmarks = self.landmark_indices_ is not None
+        return _Placement(
+            self._reference_embedding if landmarks else self.embedding_,
+            None if self.metric == "precomputed" else self._reference_features,
+            self.landmark_indices_, pin_landmarks=pin_landmarks, max_iter=self.max_iter,
+            device=self.device, batch_size=self.batch_size, n_jobs=self.n_jobs,
+            caller=type(self).__name__,
+        )
 
     # -- fit -------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -483,7 +503,10 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, n_samples)
-            Features, or a symmetric dissimilarity matrix with ``metric="precomputed"``.
+            Features, or a symmetric dissimilarity matrix with ``metric="precomputed"``. A
+            dask array with ``method="landmark"`` is read only for the landmark rows (and
+            2,000 rows for ``stress_``); ``embedding_`` is then a lazy dask array whose rows
+            are placed blockwise where it is computed.
         y : ignored
 
         Returns
@@ -505,11 +528,12 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         embedding : ndarray of shape (n_samples, n_components)
+            A lazy dask array for a dask ``X`` with ``method="landmark"``.
         """
         self._fit(X)
-        return self.embedding_.copy()
+        return self.embedding_ if is_dask_array(self.embedding_) else self.embedding_.copy()
 
-    def _fit(self, X):
+    def _check_fit_params(self):
         name = type(self).__name__
         check_device_param(self.device, caller=name)
         if not self.metric_mds:
@@ -517,19 +541,32 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 f"The 'metric_mds' parameter of {name} must be True: only metric MDS is "
                 "implemented. Use sklearn.manifold.MDS(metric_mds=False) for non-metric MDS."
             )
-        X = self._validate_X(X, reset=True)
-        n = X.shape[0]
+
+    def _check_n_samples(self, n):
         if self.n_components >= n:
             raise ValueError(
-                f"The 'n_components' parameter of {name} must be smaller than the number of "
-                f"samples ({n}); got {self.n_components}."
+                f"The 'n_components' parameter of {type(self).__name__} must be smaller than "
+                f"the number of samples ({n}); got {self.n_components}."
             )
-        device = resolve_device(self.device, caller=name)
+
+    def _fit(self, X):
+        self._check_fit_params()
+        if is_dask_array(X):
+            return self._fit_dask(X)
+        X = self._validate_X(X, reset=True)
+        n = X.shape[0]
+        self._check_n_samples(n)
+        device = resolve_device(self.device, caller=type(self).__name__)
         rng = check_random_state(self.random_state)
         torch = get_torch()
         with torch_threads(self.n_jobs), torch.inference_mode():
             if self.method == "landmark" and self.n_landmarks < n:
-                self._fit_landmarks(X, device, rng)
+                idx = self._fit_landmarks(X, rng, device, n)
+                placement = self._placement(pin_landmarks=True)
+                with progress_bar(n, verbose=self.verbose,
+                                  desc=f"{type(self).__name__} landmarks") as bar:
+                    self.embedding_ = placement(X, rows=np.arange(n), bar=bar)
+                self._landmark_stress(X, idx, placement, rng, device)
             else:
                 self.landmark_indices_ = None
                 if self.metric == "precomputed":
@@ -539,6 +576,34 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                     D = blockwise_distances(X, device=device, n_jobs=self.n_jobs)
                 E, self.stress_, self.n_iter_ = self._smacof_runs(D, device, rng)
                 self.embedding_ = to_numpy(E, np.float64)
+        self._n_features_out = self.n_components
+        return self
+
+    def _fit_dask(self, X):
+        """Landmark fit on a dask array: landmarks local, every row placed on the workers."""
+        name = type(self).__name__
+        n = X.shape[0]
+        # Metadata first (dtype, 2-D, feature count, square), on a one-row stand-in.
+        check_metadata(X, lambda sample: validate_data(
+            self, sample, reset=True, dtype=[np.float64, np.float32]), caller=name)
+        if self.metric == "precomputed" and X.shape[1] != n:
+            _check_dissimilarities(np.zeros((2, 1)), square=True, caller=name)  # shape error
+        if n < 2:
+            raise ValueError(f"{name}: X must hold at least 2 samples; got {n}.")
+        self._check_n_samples(n)
+        if self.method != "landmark" or self.n_landmarks >= n:
+            # SMACOF reads every pairwise distance: there is nothing blockwise to do.
+            return self._fit(X.compute())
+        device = resolve_device(self.device, caller=name)
+        rng = check_random_state(self.random_state)
+        torch = get_torch()
+        with torch_threads(self.n_jobs), torch.inference_mode():
+            idx = self._fit_landmarks(X, rng, device, n)
+            rows = X[:, idx] if self.metric == "precomputed" else X
+            self.embedding_ = map_rows(
+                _place_rows, rows, self._placement(pin_landmarks=True),
+                n_out=self.n_components, dtype=np.float64, label=f"{name.lower()}-place")
+            self._landmark_stress(X, idx, self._placement(pin_landmarks=True), rng, device)
         self._n_features_out = self.n_components
         return self
 
@@ -562,62 +627,80 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                     best = (X, stress1, n_iter)
         return best
 
-    def _fit_landmarks(self, X, device, rng):
-        torch = get_torch()
-        n = X.shape[0]
+    def _fit_landmarks(self, X, rng, device, n):
+        """Draw the landmarks, embed them by SMACOF; X is a numpy or a dask array."""
         idx = np.sort(rng.choice(n, size=self.n_landmarks, replace=False))
         self.landmark_indices_ = idx
+        name = type(self).__name__
         if self.metric == "precomputed":
-            D_ll = np.ascontiguousarray(X[np.ix_(idx, idx)])
+            D_ll = _computed(X[idx][:, idx])
+            if is_dask_array(X):
+                D_ll = check_array(D_ll, dtype=[np.float64, np.float32], estimator=name)
+                _check_dissimilarities(D_ll, square=True, caller=name)
+            self._reference_features = None
         else:
-            self._reference_features = X[idx].copy()
+            self._reference_features = _computed(X[idx]).copy()
+            if is_dask_array(X):
+                self._reference_features = check_array(
+                    self._reference_features, dtype=[np.float64, np.float32], estimator=name)
             D_ll = blockwise_distances(self._reference_features, device=device,
                                        n_jobs=self.n_jobs)
-        Y, _, self.n_iter_ = self._smacof_runs(D_ll, device, rng)
+        Y, _, self.n_iter_ = self._smacof_runs(np.ascontiguousarray(D_ll), device, rng)
         self._reference_embedding = to_numpy(Y, np.float64)
-        with progress_bar(n, verbose=self.verbose, desc=f"{type(self).__name__} landmarks") as bar:
-            E, _ = _place(self._rows_to_reference(X, device), Y, max_iter=self.max_iter,
-                          eps=self.eps, bar=bar)
-        E[torch.as_tensor(idx, device=device)] = Y  # landmarks keep their SMACOF positions
-        self.embedding_ = to_numpy(E, np.float64)
-        # Stress on a random subsample: the full (n, n) matrix is what this mode avoids.
+        return idx
+
+    def _landmark_stress(self, X, idx, placement, rng, device):
+        """Kruskal stress on a random subsample: the full (n, n) matrix is what landmarks avoid.
+
+        The subsample is placed again here; per-row placement makes that the embedding's own
+        rows (to rounding), also when ``embedding_`` is a lazy dask array.
+        """
+        n = X.shape[0]
         sub = np.sort(rng.choice(n, size=min(n, _STRESS_SUBSAMPLE), replace=False))
         if self.metric == "precomputed":
-            rows = _Rows(np.ascontiguousarray(X[np.ix_(sub, sub)]), device,
-                         batch_size=self.batch_size)
+            block = _computed(X[sub][:, sub])
+            E = placement(_computed(X[sub][:, idx]), rows=sub)
         else:
-            D_sub = blockwise_distances(X[sub], device=device, n_jobs=self.n_jobs)
-            rows = _Rows(D_sub, device, batch_size=self.batch_size)
-        self.stress_ = _kruskal_stress(rows, self.embedding_[sub], device)
+            feats = _computed(X[sub])
+            block = blockwise_distances(feats, device=device, n_jobs=self.n_jobs)
+            E = placement(feats, rows=sub)
+        rows = _Rows(np.ascontiguousarray(block), device, batch_size=self.batch_size)
+        self.stress_ = _kruskal_stress(rows, E, device)
 
     # -- transform -------------------------------------------------------------------------
     def transform(self, X):
-        """Place new samples against the fixed training embedding.
+        """Place new samples against the fixed training (or landmark) embedding.
+
+        Every row is placed on its own (stress minimization from Gower's interpolation, with
+        its own convergence test), so the result of a row does not depend on the other rows
+        passed with it.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, n_train)
             Features, or with ``metric="precomputed"`` the dissimilarities of the new samples
-            to the ``n_train`` training samples (columns in training order).
+            to the ``n_train`` training samples (columns in training order); after a landmark
+            fit, the dissimilarities to the landmarks only, ``(n_samples, n_landmarks)``
+            (columns in ``landmark_indices_`` order), are enough. A dask array gives a lazy
+            dask array, placed blockwise.
 
         Returns
         -------
         embedding : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
+        name = type(self).__name__
+        if is_dask_array(X):
+            check_metadata(X, lambda sample: self._validate_X(sample, reset=False),
+                           caller=name)
+            if (self.metric == "precomputed" and self.landmark_indices_ is not None
+                    and X.shape[1] != len(self.landmark_indices_)):
+                X = X[:, self.landmark_indices_]  # read only the landmark columns
+            return map_rows(_place_rows, X, self._placement(), n_out=self.n_components,
+                            dtype=np.float64, label=f"{name.lower()}-transform")
         X = self._validate_X(X, reset=False)
-        device = resolve_device(self.device, caller=type(self).__name__)
-        torch = get_torch()
-        if self.landmark_indices_ is None:
-            ref = torch.as_tensor(self.embedding_, device=device)
-        else:
-            ref = torch.as_tensor(self._reference_embedding, device=device)
-        with torch_threads(self.n_jobs), torch.inference_mode():
-            with progress_bar(len(X), verbose=self.verbose,
-                              desc=f"{type(self).__name__} transform") as bar:
-                E, _ = _place(self._rows_to_reference(X, device), ref, max_iter=self.max_iter,
-                              eps=self.eps, bar=bar)
-        return to_numpy(E, np.float64)
+        with progress_bar(len(X), verbose=self.verbose, desc=f"{name} transform") as bar:
+            return self._placement()(X, bar=bar)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -625,3 +708,74 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
+
+
+
+def _n_columns(X):
+    shape = np.shape(X) if not hasattr(X, "shape") else X.shape
+    return shape[1] if len(shape) == 2 else None
+
+
+def _computed(a):
+    """A numpy array from a numpy or dask (sub)array."""
+    return np.asarray(a.compute() if is_dask_array(a) else a)
+
+
+class _Placement:
+    """Everything placing rows needs, and nothing that grows with the number of samples.
+
+    The reference embedding (landmarks, or the training set for ``method="smacof"``), the
+    reference features (None for precomputed dissimilarities), the landmark indices and the
+    parameters. This is what a dask graph ships to the workers.
+    """
+
+    def __init__(self, embedding, features, landmarks, *, pin_landmarks, max_iter, device,
+                 batch_size, n_jobs, caller):
+        self.embedding, self.features, self.landmarks = embedding, features, landmarks
+        self.pin_landmarks, self.max_iter = pin_landmarks, max_iter
+        self.device, self.batch_size = device, batch_size
+        self.n_jobs, self.caller = n_jobs, caller
+
+    def _distances(self, X, device):
+        """Float64 distances to the reference points: float32 GEMMs round differently for
+        different block heights, float64 keeps every row's distances the same to ~1e-15."""
+        torch = get_torch()
+        if self.features is None:
+            if self.landmarks is not None and X.shape[1] != len(self.landmarks):
+                X = X[:, self.landmarks]
+            return host_tensor(np.asarray(X, dtype=np.float64)).to(device)
+        X = np.asarray(X, dtype=np.float64)
+        ref = np.asarray(self.features, dtype=np.float64)
+        return torch.cat([block for _, _, block in iter_distance_blocks(
+            X, ref, device=device, dtype=torch.float64)])
+
+    def __call__(self, X, *, rows=None, bar=None):
+        """Positions of the rows of ``X``; ``rows``: their sample indices (to pin landmarks)."""
+        torch = get_torch()
+        device = resolve_device(self.device, caller=self.caller)
+        y = torch.as_tensor(self.embedding, dtype=torch.float64, device=device)
+        radius = float(((y - y.mean(dim=0)) ** 2).sum(dim=1).mean().sqrt())
+        tol = _PLACE_TOL * (radius if radius > 0 else 1.0)
+        out = np.empty((len(X), y.shape[1]), dtype=np.float64)
+        step = block_rows(len(y), _PLACE_ELEMENTS, self.batch_size)
+        with torch_threads(self.n_jobs), torch.inference_mode():
+            for start in range(0, len(X), step):
+                stop = min(len(X), start + step)
+                x, _ = _place_block(self._distances(X[start:stop], device), y,
+                                    max_iter=self.max_iter, tol=tol)
+                out[start:stop] = to_numpy(x, np.float64)
+                if bar is not None:
+                    bar.update(stop - start)
+        if self.pin_landmarks and rows is not None:  # landmarks keep their SMACOF positions
+            k = np.minimum(np.searchsorted(self.landmarks, rows), len(self.landmarks) - 1)
+            hit = self.landmarks[k] == rows
+            out[hit] = self.embedding[k[hit]]
+        return out
+
+
+def _place_rows(placement, block, rows):
+    """One dask block: the value checks of the numpy path, then the placement."""
+    block = check_array(block, dtype=[np.float64, np.float32], estimator=placement.caller)
+    if placement.features is None:
+        _check_dissimilarities(block, square=False, caller=placement.caller)
+    return placement(block, rows=rows)
