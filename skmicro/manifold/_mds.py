@@ -34,6 +34,7 @@ from skmicro._validation import (
     validate_data,
 )
 from skmicro.manifold._distances import (
+    BATCH_SIZE_CONSTRAINT,
     block_rows,
     blockwise_distances,
     host_tensor,
