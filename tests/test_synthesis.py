@@ -431,3 +431,21 @@ def test_batch_size_is_a_deprecated_alias_of_samples_per_run():
         old, h_old = synthesize_textures(a, 3, batch_size=2, **kw)
     new, h_new = synthesize_textures(a, 3, samples_per_run=2, **kw)
     assert np.array_equal(old, new) and len(h_old) == len(h_new) == 2
+
+
+def test_periodic_upsampling_wraps_around():
+    torch = pytest.importorskip("torch")
+    from skmicro.synthesis._synthesize import _upsample
+
+    def wave(n):  # 3 periods across, sampled at pixel centres, steep at the borders
+        t = (np.arange(n) + 0.5) / n
+        return np.sin(2 * np.pi * 3 * t)[:, None] * np.ones((1, n))
+
+    coarse = torch.from_numpy(wave(32)[None, None])
+    fine = wave(64)
+    wrapped = _upsample(coarse, (64, 64), periodic=True)[0, 0].numpy()
+    clamped = _upsample(coarse, (64, 64), periodic=False)[0, 0].numpy()
+    # Bicubic interpolation of a smooth periodic wave: close everywhere when the neighbours
+    # wrap around, off at the first and last rows when the border is replicated.
+    assert np.abs(wrapped - fine).max() < 0.04
+    assert np.abs(clamped - fine)[[0, -1]].max() > 2 * np.abs(wrapped - fine).max()
