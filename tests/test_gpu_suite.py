@@ -37,6 +37,9 @@ def test_dry_run_reports_every_section(tmp_path):
     assert oom["rel_diff"] == 0.0
     agreement = data["sections"]["agreement"]
     assert len(agreement["checks"]) >= 20 and all(c["ok"] for c in agreement["checks"])
+    uncovered = agreement["raw"]["uncovered"]
+    assert not uncovered, ("public names taking `device` without a CPU/GPU check: add one to "
+                           f"section_agreement in benchmarks/gpu_suite.py: {uncovered}")
     # Every summary target the issue names has a row.
     benchmarks = " ".join(r["benchmark"] for s in data["sections"].values()
                           for r in s["summary"])
