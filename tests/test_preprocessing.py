@@ -243,3 +243,14 @@ def test_uhcs_every_bar_is_gone_and_at_most_three_rows_lost(uhcs):
     for image, cropped, name in zip(images, out, names):
         assert UHCS_BAR_FIRST_ROW - 3 <= cropped.shape[0] <= UHCS_BAR_FIRST_ROW, name
         np.testing.assert_array_equal(cropped, image[: cropped.shape[0]] / np.float32(255))
+
+
+def test_uhcs_example_exits_cleanly_without_the_data(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "docs" / "examples" / "plot_uhcs.py"
+    env = {**os.environ, "SKMICRO_UHCS24": str(tmp_path / "absent")}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "UHCS micrographs not found" in done.stdout
