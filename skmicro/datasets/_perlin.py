@@ -113,8 +113,8 @@ def make_perlin_textures(
     only stretches the ``A`` axis. The default ``noise_unit = 1/64`` (two pixels of a 128x128
     image) puts the low-noise failure of the paper's power-spectrum baseline at small ``A``
     (its angle recovery fails at ``A = 0.5`` and in some trials at ``A = 1``), but the baseline
-    then keeps working far beyond the paper's upper edge ``A ~ 3.5``: RMSE about 0.08 rad at
-    ``A = 4.5`` and 0.16 at ``A = 6``, failing only from ``A ~ 8``. Since both edges move
+    then keeps working far beyond the paper's upper edge ``A ~ 3.5``: RMSE about 0.09 rad at
+    ``A = 4.5`` and 0.2 at ``A = 6``, failing only from ``A ~ 8``. Since both edges move
     together with ``u``, no unit gives the paper's window ``2 <~ A <~ 3.5`` (see
     docs/datasets.md).
 
