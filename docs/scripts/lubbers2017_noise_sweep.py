@@ -54,6 +54,8 @@ def run(path, settings_list, n_per_axis, dims, descriptors, seed):
 def table(path, dim):
     with open(path) as fh:
         records = [json.loads(line) for line in fh if line.strip()]
+    # finest noise unit first, then frequency and octaves ascending
+    records.sort(key=lambda r: (-_parse(r["setting"])[0],) + _parse(r["setting"])[1:])
     names = list(records[0]["grid_task"])
     print(f"R^2 at D* = {dim}, linear / kNN; grid of {records[0]['n_images']} images\n")
     print("| noise_unit | noise_frequency | octaves | " + " | ".join(
