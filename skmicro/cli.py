@@ -94,7 +94,7 @@ def build_parser():
     rep = sub.add_parser("reproduce", help="reproduce a paper's results")
     rep.add_argument("paper", choices=["lubbers2017"])
     rep.add_argument("--quick", action="store_true",
-                     help="5 noise amplitudes, 3 trials, a 6x6x6 grid: minutes on a laptop CPU")
+                     help="5 noise amplitudes, 5 trials, a 6x6x6 grid: minutes on a laptop CPU")
     rep.add_argument("--out", default=None, help="output folder (default: results[-quick])")
     rep.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     rep.add_argument("--seed", type=int, default=0)

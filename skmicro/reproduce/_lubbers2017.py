@@ -80,7 +80,7 @@ class Lubbers2017Settings:
     @classmethod
     def quick(cls, **kw):
         base = dict(image_size=128, angle_amplitudes=[0.5, 1.5, 2.5, 3.5, 4.5], angle_sizes=[50],
-                    angle_trials=3, grid_per_axis=6, grid_dims=[1, 2, 3, 4, 5, 6, 10, 50])
+                    angle_trials=5, grid_per_axis=6, grid_dims=[1, 2, 3, 4, 5, 6, 10, 50])
         base.update(kw)
         return cls(**base)
 
@@ -284,8 +284,8 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
     Parameters
     ----------
     quick : bool, default=False
-        5 noise amplitudes, 3 trials and a 6x6x6 grid (minutes on a 2-core CPU); the full run is the paper's
-        design (N in {50, 100}, 5 trials, 10x10x10 grid).
+        5 noise amplitudes (N = 50), 5 trials and a 6x6x6 grid (minutes on a 2-core CPU); the
+        full run is the paper's design (N in {50, 100}, 9 amplitudes, 5 trials, 10x10x10 grid).
     out : str or path or None
         Folder for ``results.json``, ``table.md`` and the PNG figures (created).
     device : str, default="auto"
