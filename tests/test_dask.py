@@ -223,6 +223,11 @@ def test_precomputed_landmark_fit_and_transform_on_dask(client):
     to_landmarks = da.from_array(D[:, ref.landmark_indices_], chunks=(128, 40))
     np.testing.assert_allclose(lm.transform(to_landmarks).compute(), ref.transform(D),
                                rtol=0, atol=1e-8 * extent)
+    with pytest.raises(ValueError) as from_numpy:
+        MDSEmbedder(**params).fit(D[:, :500])
+    with pytest.raises(ValueError) as from_dask:
+        MDSEmbedder(**params).fit(da.from_array(D[:, :500], chunks=100))
+    assert str(from_dask.value) == str(from_numpy.value)  # names shape (600, 500)
     bad = D[:, ref.landmark_indices_].copy()
     bad[5, 3] = -1.0
     lazy = lm.transform(da.from_array(bad, chunks=(128, 40)))  # values not read yet

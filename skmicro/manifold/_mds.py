@@ -587,8 +587,9 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         # Metadata first (dtype, 2-D, feature count, square), on a one-row stand-in.
         check_metadata(X, lambda sample: validate_data(
             self, sample, reset=True, dtype=[np.float64, np.float32]), caller=name)
-        if self.metric == "precomputed" and X.shape[1] != n:
-            _check_dissimilarities(np.zeros((2, 1)), square=True, caller=name)  # shape error
+        if self.metric == "precomputed" and X.shape[1] != n:  # not square: the numpy message
+            check_metadata(X, lambda sample: _check_dissimilarities(
+                sample, square=True, caller=name), caller=name)
         if n < 2:
             raise ValueError(f"{name}: X must hold at least 2 samples; got {n}.")
         self._check_n_samples(n)
