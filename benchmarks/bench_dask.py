@@ -1,5 +1,8 @@
 """Dask scale-out: overhead of the blockwise dispatch, and a million-row landmark embedding.
 
+Workers get glibc's usual allocator thresholds (``skmicro._dask.WORKER_MALLOC_CONFIG``, see
+docs/scaling.md); ``--dask-malloc-defaults`` keeps distributed's ``MALLOC_TRIM_THRESHOLD_``.
+
 (a) ScatteringFeatures (J=3, L=8) of N images 64x64 (default 20,000): through
     ``LocalCluster(2 workers x 1 thread)`` (estimator n_jobs=1 per worker) against the
     single-process numpy transform (n_jobs=None: both cores) on the same images, in the same
@@ -36,9 +39,14 @@ N_FEATURES = 31
 N_LANDMARKS = 1000
 
 
-def _cluster():
+def _cluster(malloc_defaults=False):
+    import dask
     from distributed import Client, LocalCluster
 
+    from skmicro._dask import WORKER_MALLOC_CONFIG
+
+    if not malloc_defaults:
+        dask.config.set(WORKER_MALLOC_CONFIG)  # as docs/scaling.md advises
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR)
     return cluster, Client(cluster)
@@ -73,7 +81,7 @@ def _warm_up(estimator, images):
     estimator.transform(images)
 
 
-def part_a(n_images, chunk):
+def part_a(n_images, chunk, malloc_defaults):
     import dask.array as da
     import torch  # noqa: F401  (import cost outside the timing)
 
@@ -86,7 +94,7 @@ def part_a(n_images, chunk):
     single.transform(X[:chunk])  # warm-up
     t_single, expected = timed(lambda: single.transform(X))
 
-    cluster, client = _cluster()
+    cluster, client = _cluster(malloc_defaults)
     with cluster, client:
         images = images.persist()
         from distributed import wait
@@ -116,7 +124,7 @@ def _rows(block_id, chunk, n_rows):
     return (F + rng.normal(scale=0.05, size=F.shape)).astype(np.float32)
 
 
-def part_b(n_rows, chunk, with_peer):
+def part_b(n_rows, chunk, with_peer, malloc_defaults):
     import dask.array as da
     import torch  # noqa: F401
 
@@ -124,7 +132,7 @@ def part_b(n_rows, chunk, with_peer):
     from skmicro.io import read_zarr, to_zarr
 
     store = tempfile.mkdtemp(prefix="bench_dask_")
-    cluster, client = _cluster()
+    cluster, client = _cluster(malloc_defaults)
     with cluster, client:
         rows = da.map_blocks(_rows, chunk=chunk, n_rows=n_rows, dtype=np.float32,
                              chunks=(da.core.normalize_chunks(chunk, (n_rows,))[0],
@@ -178,20 +186,25 @@ def main():
     ap.add_argument("--part", choices=["a", "b", "both"], default="both")
     ap.add_argument("--no-peer", action="store_true",
                     help="(b) without the in-memory peer (it needs the rows in RAM)")
+    ap.add_argument("--dask-malloc-defaults", action="store_true",
+                    help="keep distributed's MALLOC_TRIM_THRESHOLD_=65536 on the workers")
     ap.add_argument("--quick", action="store_true", help="2,000 images and 50,000 rows")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     opts = ap.parse_args()
     if opts.one:
         job = json.loads(opts.one)
-        result = (part_a(job["n"], job["chunk"]) if job["part"] == "a"
-                  else part_b(job["n"], job["chunk"], job["peer"]))
+        result = (part_a(job["n"], job["chunk"], job["malloc"]) if job["part"] == "a"
+                  else part_b(job["n"], job["chunk"], job["peer"], job["malloc"]))
         print(json.dumps(result))
         return
     if opts.quick:
         opts.n_images, opts.n_rows, opts.row_chunk = 2_000, 50_000, 10_000
     print_machine_header()
+    print("# dask workers: " + ("distributed's default MALLOC_TRIM_THRESHOLD_"
+                                if opts.dask_malloc_defaults else "WORKER_MALLOC_CONFIG"))
     if opts.part in ("a", "both"):
-        a = _run(dict(part="a", n=opts.n_images, chunk=opts.image_chunk))
+        a = _run(dict(part="a", n=opts.n_images, chunk=opts.image_chunk,
+                      malloc=opts.dask_malloc_defaults))
         print(f"\n(a) ScatteringFeatures(J=3, L=8), {a['n']:,} images {SIZE}x{SIZE}, chunks of "
               f"{a['chunk']}; dask result equals the single-process one (rtol 1e-5)")
         print_table(["run", "time (s)", "dask / single"], [
@@ -203,7 +216,8 @@ def main():
               f"{', '.join(f'{w:.0f}' for w in a['worker_peak_mib'])} MiB")
         print(load_line(), flush=True)
     if opts.part in ("b", "both"):
-        b = _run(dict(part="b", n=opts.n_rows, chunk=opts.row_chunk, peer=not opts.no_peer))
+        b = _run(dict(part="b", n=opts.n_rows, chunk=opts.row_chunk, peer=not opts.no_peer,
+                      malloc=opts.dask_malloc_defaults))
         print(f"\n(b) {b['n']:,} rows x {N_FEATURES} float32 in zarr -> landmark MDS "
               f"({N_LANDMARKS} landmarks, 2-D) -> zarr, chunks of {b['chunk']:,} rows; "
               f"stress {b['stress']:.3f} (2,000-row estimate)")

@@ -28,7 +28,19 @@ import sys
 import numpy as np
 
 __all__ = ["is_dask_array", "metadata_sample", "check_metadata", "first_rows", "map_rows",
-           "worker_copy"]
+           "worker_copy", "WORKER_MALLOC_CONFIG"]
+
+#: Dask config for worker processes started by a nanny (LocalCluster, dask-jobqueue, ...).
+#: Distributed starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also switches off
+#: glibc's dynamic mmap threshold: every freed temporary of >= 128 KiB is unmapped and the next
+#: one page-faults again. skmicro's torch loops allocate many such temporaries; measured here,
+#: landmark placement ran 4-5x and scattering ~1.5x slower on such workers. These values
+#: restore glibc's own behaviour (blocks up to 32 MiB reused from the heap). Use with
+#: ``dask.config.set(WORKER_MALLOC_CONFIG)`` before the cluster starts (docs/scaling.md).
+WORKER_MALLOC_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2**20,
+    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 32 * 2**20,
+}
 
 
 def is_dask_array(X):

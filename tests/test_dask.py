@@ -28,8 +28,13 @@ from skmicro.features._base import ImageTransformer  # noqa: E402
 @pytest.fixture(scope="module")
 def client():
     # Workers are spawned processes; they inherit PYTHONPATH and sys.path from this one.
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+    import dask
+
+    from skmicro._dask import WORKER_MALLOC_CONFIG
+
+    with dask.config.set(WORKER_MALLOC_CONFIG), distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+            silence_logs=logging.ERROR) as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
