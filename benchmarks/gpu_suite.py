@@ -20,7 +20,7 @@ Sections, in this order (each guarded: one that fails is reported and the rest s
    ``scattering`` (vs kymatio's torch frontend on the same device), ``distances_mds``
    (PairwiseDistances and MDSEmbedder at N = 20,000, landmark MDS at N = 100,000, vs the
    machine's CPU cores), ``lubbers_grid`` (benchmarks/bench_lubbers_grid.py's task end to end),
-   ``synthesis`` (256x256 and 1024x1024).
+   ``synthesis`` (256x256 with and without the spectrum term, and 1024x1024).
 5. The report: markdown at ``--out`` and the raw numbers as JSON beside it (same name,
    ``.json``), rewritten after every section so that a run cut short still leaves a report.
 
@@ -81,7 +81,10 @@ class Sizes:
     n_landmarks: int = 1000
     grid_per_axis: int = 10
     grid_size: int = 128
-    synthesis: tuple = ((256, "vgg_gram", 50), (256, "scattering", 50), (1024, "vgg_gram", 20))
+    # (size, descriptor, n_iter, other keyword arguments): defaults, then without the spectrum
+    # term (its cost), then a large field (coarse to fine by default from 512 up)
+    synthesis: tuple = ((256, "vgg_gram", 50, {}), (256, "vgg_gram", 50, {"spectrum_weight": 0}),
+                        (256, "scattering", 50, {}), (1024, "vgg_gram", 20, {}))
     synthesis_source: int = 256
 
     @classmethod
@@ -95,7 +98,8 @@ class Sizes:
                    scattering=((32, 8, 4),), scattering_peer_n=4, dist_n=300,
                    dist_features=32, mds_n=300, landmark_n=1500, n_landmarks=100,
                    grid_per_axis=2, grid_size=32,
-                   synthesis=((32, "vgg_gram", 2), (32, "scattering", 2), (64, "vgg_gram", 1)),
+                   synthesis=((32, "vgg_gram", 2, {}), (32, "vgg_gram", 2, {"spectrum_weight": 0}),
+                              (32, "scattering", 2, {}), (64, "vgg_gram", 1, {})),
                    synthesis_source=32)
 
 
@@ -928,9 +932,10 @@ def section_synthesis(ctx):
     src = images(1, s.synthesis_source, seed=8)[0]
     rows, raw, summary = [], [], []
     warmed = set()
-    for size, descriptor, n_iter in s.synthesis:
+    for size, descriptor, n_iter, options in s.synthesis:
+        label = descriptor + "".join(f", {k}={v}" for k, v in options.items())
         if ctx.remaining() < 40:
-            rows.append([f"{size}x{size}", descriptor, n_iter, "-", "-", "-", "skipped: budget"])
+            rows.append([f"{size}x{size}", label, n_iter, "-", "-", "-", "skipped: budget"])
             continue
         if descriptor not in warmed:  # weights, filters, cuDNN plans
             synthesize_texture(src[:32, :32], descriptor=descriptor, n_iter=1, size=32,
@@ -938,13 +943,14 @@ def section_synthesis(ctx):
             warmed.add(descriptor)
         t, (_, loss) = timed(lambda: synthesize_texture(
             src, size=size, descriptor=descriptor, n_iter=n_iter, random_state=0,
-            device=ctx.device, return_loss=True), device=ctx.device)
+            device=ctx.device, return_loss=True, **options), device=ctx.device)
         evals = len(loss)
-        rows.append([f"{size}x{size}", descriptor, n_iter, evals, fmt(t), fmt(t / evals),
+        rows.append([f"{size}x{size}", label, n_iter, evals, fmt(t), fmt(t / evals),
                      f"{fmt(loss[0])} -> {fmt(loss[-1])}"])
-        raw.append(dict(size=size, descriptor=descriptor, n_iter=n_iter, evaluations=evals,
-                        seconds=t, loss_start=float(loss[0]), loss_end=float(loss[-1])))
-        summary.append(summary_row(f"synthesis {descriptor} {size}x{size}, {n_iter} L-BFGS "
+        raw.append(dict(size=size, descriptor=descriptor, options=options, n_iter=n_iter,
+                        evaluations=evals, seconds=t, loss_start=float(loss[0]),
+                        loss_end=float(loss[-1])))
+        summary.append(summary_row(f"synthesis {label} {size}x{size}, {n_iter} L-BFGS "
                                    "iterations", f"{fmt(t)} s ({fmt(t / evals)} s/evaluation)"))
         ctx.free()
     return {"raw": {"runs": raw},
