@@ -243,6 +243,8 @@ def test_verbose_progress_bar(capsys):
         (dict(size=40, periodic=True), ValueError, "divisible by 16"),
         (dict(n_iter=0), ValueError, "'n_iter' parameter"),
         (dict(callback=3), ValueError, "'callback' parameter"),
+        (dict(spectrum_weight=-1.0), ValueError, "'spectrum_weight' parameter"),
+        (dict(coarse_to_fine="always"), ValueError, "'coarse_to_fine' parameter"),
     ],
 )
 def test_bad_parameters(kwargs, error, match):

@@ -370,6 +370,22 @@ _PARAMS_DOC = """
         Synthesize on a torus: circular padding in the VGG convolutions (the size must then
         be divisible by ``2**poolings``, 16 for conv5_1), wrap-around instead of reflect
         padding for the scattering. The result tiles seamlessly.
+    spectrum_weight : float, default=SPECTRUM_WEIGHT_DEFAULT
+        Weight of Liu, Gousseau & Xia's spectrum constraint: the loss adds
+        ``spectrum_weight * ||u - P(u)||^2 / ||u0 - mean(u0)||^2``, ``P`` the projection of
+        the image ``u`` onto the images whose Fourier modulus is the exemplar ``u0``'s
+        (``u``'s phase kept; one shared phase per frequency for colour). It restores the
+        long-range periodic order that Gram and scattering means lose (stripes, lamellae);
+        0 turns it off. When the output size differs from the exemplar's, or several
+        exemplars are pooled, the modulus is that of their mean power spectral density
+        interpolated onto the output's frequency grid (docs/synthesis.md).
+    coarse_to_fine : "auto" or int, default="auto"
+        Number of coarser levels synthesized first: level ``l`` halves the output size and
+        the exemplars ``l`` times (2x2 means), and each level's result, upsampled
+        (bicubic), starts the next one; every level runs ``n_iter`` iterations. ``"auto"``:
+        one level per halving while the output's smaller side stays >= 512 (none below
+        512x512, one for 512-1023, ...). Levels that would make an exemplar or the output
+        smaller than the descriptor allows are skipped. 0 turns it off.
     random_state : int, RandomState instance or None, default=None
         Seeds the noise start; a fixed seed gives the same image on the same machine and
         device.
@@ -380,7 +396,8 @@ _PARAMS_DOC = """
         Show a progress bar with the loss when positive.
     callback : callable or None, default=None
         Called as ``callback(n_evaluations, loss)`` after every loss evaluation with the
-        best loss so far (mean over the samples of a batch); returning True stops.
+        best loss so far (mean over the samples of a run, per coarse-to-fine level);
+        returning True stops.
     return_loss : bool, default=False
         Also return the loss history."""
 
