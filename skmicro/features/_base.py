@@ -171,3 +171,25 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 def _transform_rows(estimator, block, rows):
     """One dask block through the numpy path (not ``transform``: no set_output wrapping)."""
     return estimator._transform_array(block)
+
+
+def check_image_tensor(images, caller, *, colour=False):
+    """The input of a descriptor's ``transform_tensor``: a floating-point torch tensor of
+    shape (n, h, w), or also (n, h, w, 3) with ``colour=True``; returns it as float32."""
+    from .._engine import get_torch
+
+    torch = get_torch()
+    shapes = "(n, h, w) or (n, h, w, 3)" if colour else "(n, h, w)"
+    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
+        raise TypeError(
+            f"{caller}: 'images' must be a floating-point torch.Tensor of shape {shapes}. Got "
+            f"{type(images).__name__} {getattr(images, 'dtype', '')} instead; use transform "
+            "for arrays."
+        )
+    if not (images.ndim == 3 or (colour and images.ndim == 4 and images.shape[-1] == 3)):
+        raise ValueError(
+            f"{caller}: 'images' must have shape {shapes}"
+            f"{'' if colour else ' (grey; run colour channels as separate images)'}. Got "
+            f"{tuple(images.shape)} instead."
+        )
+    return images.float()

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._engine import get_torch, map_batches, map_image_threads
 from .._validation import Interval, StrOptions
-from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
+from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer, check_image_tensor
 
 __all__ = ["PowerSpectrumFeatures"]
 
@@ -197,9 +197,67 @@ class PowerSpectrumFeatures(ImageTransformer):
         self_mirrored = (cols == 0) | ((w % 2 == 0) & (cols == w // 2))
         return np.where(self_mirrored, 1.0, math.sqrt(2.0))
 
+    def transform_tensor(self, images):
+        """Differentiable ``transform`` on a torch tensor: the spectrum rows of a batch.
+
+        The same computation as :meth:`transform` (the same rows up to float rounding), kept
+        in torch on the tensor's device, so that gradients flow back to the pixels (e.g. a
+        loss on the power spectrum or the two-point statistics of generated images).
+
+        Parameters
+        ----------
+        images : torch.Tensor of shape (n, h, w)
+            Grey floating-point images in the input contract's float convention; with
+            ``radial=False`` they must have the fitted size.
+
+        Returns
+        -------
+        rows : torch.Tensor of shape (n, n_output_features_), float32
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from skmicro import PowerSpectrumFeatures
+        >>> images = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
+        >>> ps = PowerSpectrumFeatures(radial=True, device="cpu").fit(images)
+        >>> x = torch.tensor(images, requires_grad=True)
+        >>> rows = ps.transform_tensor(x)
+        >>> rows.shape, bool(np.allclose(rows.detach().numpy(), ps.transform(images),
+        ...                              rtol=1e-5, atol=1e-8))
+        (torch.Size([2, 8]), True)
+        >>> rows.sum().backward()  # gradients reach the pixels
+        >>> x.grad.shape
+        torch.Size([2, 16, 16])
+        """
+        from types import SimpleNamespace
+
+        from .._validation import check_is_fitted
+
+        check_is_fitted(self)
+        caller = "PowerSpectrumFeatures.transform_tensor"
+        images = check_image_tensor(images, caller)
+        shape = tuple(int(s) for s in images.shape[1:])
+        min_shape = self._min_shape()
+        if min_shape is not None and (shape[0] < min_shape[0] or shape[1] < min_shape[1]):
+            raise ValueError(
+                f"{caller}: images must be at least {min_shape[0]}x{min_shape[1]} for these "
+                f"parameters. Got {shape[0]}x{shape[1]} instead."
+            )
+        self._check_transform_images(SimpleNamespace(shapes=[shape]))  # transform's checks
+        return self._spectrum_function(*shape, images.device)(images)
+
     def _transform_group(self, array, device, progress):
+        compute = self._spectrum_function(*array.shape[1:3], device)
+        # images, not ops, share the CPU threads: one FFT per image is too small to split well
+        return map_batches(lambda batch: map_image_threads(compute, batch), array,
+                           batch_size=self.batch_size, device=device, progress=progress,
+                           caller="PowerSpectrumFeatures")
+
+    def _spectrum_function(self, h, w, device):
+        """The fitted map from a float32 (b, h, w) tensor on ``device`` to rows
+        (differentiable)."""
         torch = get_torch()
-        h, w = array.shape[1:3]
         stat = self.statistic
         if self.radial:
             bin_index, counts = self._radial_bins(h, w)
@@ -259,10 +317,7 @@ class PowerSpectrumFeatures(ImageTransformer):
                 out = torch.log10(out + _LOG_FLOOR)
             return out
 
-        # images, not ops, share the CPU threads: one FFT per image is too small to split well
-        return map_batches(lambda batch: map_image_threads(compute, batch), array,
-                           batch_size=self.batch_size, device=device, progress=progress,
-                           caller="PowerSpectrumFeatures")
+        return compute
 
     def _radial_bins(self, h, w):
         """Bin of every half-plane mode (an extra overflow bin takes the rest) and weights."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._engine import get_torch, map_batches
 from .._validation import Interval, StrOptions
-from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
+from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer, check_image_tensor
 from .._engine import map_image_threads
 from ._scattering_core import get_filter_bank, padded_shape, scattering_coefficients
 from ._scattering_readout import depth_of_well, orientation_profile
@@ -292,20 +292,9 @@ class ScatteringFeatures(ImageTransformer):
         """
         from .._validation import check_is_fitted
 
-        torch = get_torch()
         check_is_fitted(self)
         caller = "ScatteringFeatures.transform_tensor"
-        if not isinstance(images, torch.Tensor) or not images.is_floating_point():
-            raise TypeError(
-                f"{caller}: 'images' must be a floating-point torch.Tensor of shape (n, h, w). "
-                f"Got {type(images).__name__} {getattr(images, 'dtype', '')} instead; use "
-                "transform for arrays."
-            )
-        if images.ndim != 3:
-            raise ValueError(
-                f"{caller}: 'images' must have shape (n, h, w) (grey; run colour channels as "
-                f"separate images). Got {tuple(images.shape)} instead."
-            )
+        images = check_image_tensor(images, caller)
         if padding_mode not in ("reflect", "circular"):
             raise ValueError(
                 f"{caller}: 'padding_mode' must be 'reflect' or 'circular'. Got "
@@ -322,7 +311,7 @@ class ScatteringFeatures(ImageTransformer):
         bank = get_filter_bank(shape, J, L, images.device)
         if padding_mode == "circular":
             bank = dict(bank, **_wrap_index(shape, J, images.device))
-        S = scattering_coefficients(images.float(), bank, J, L, order, self.average)
+        S = scattering_coefficients(images, bank, J, L, order, self.average)
         return self._assemble(*S)
 
     def _assemble(self, S0, S1, S2):

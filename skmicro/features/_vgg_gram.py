@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from .._cache import BoundedCache
 from .._engine import get_torch, map_batches, resolve_device, resolve_precision
 from .._validation import Interval, StrOptions
-from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer
+from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer, check_image_tensor
 
 DEFAULT_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 
@@ -354,19 +354,8 @@ default="vgg19-normalized"
 def _check_tensor(images, layers, padding_mode, name):
     """``transform_tensor``'s input: a float (n, h, w[, 3]) tensor of a size the layers
     accept -> float32 (n, h, w, 3)."""
-    torch = get_torch()
     caller = f"{name}.transform_tensor"
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
-        raise TypeError(
-            f"{caller}: 'images' must be a floating-point torch.Tensor of shape (n, h, w) or "
-            f"(n, h, w, 3). Got {type(images).__name__} "
-            f"{getattr(images, 'dtype', '')} instead; use transform for arrays."
-        )
-    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-        raise ValueError(
-            f"{caller}: 'images' must have shape (n, h, w) or (n, h, w, 3). Got "
-            f"{tuple(images.shape)} instead."
-        )
+    batch = check_image_tensor(images, caller, colour=True)
     if padding_mode not in ("zeros", "circular"):
         raise ValueError(
             f"{caller}: 'padding_mode' must be 'zeros' or 'circular'. Got {padding_mode!r} "
@@ -388,7 +377,6 @@ def _check_tensor(images, layers, padding_mode, name):
             f"({pools} poolings before {deepest}), so that the torus stays a torus at every "
             f"layer. Got {h}x{w}; use e.g. {fix[0]}x{fix[1]}."
         )
-    batch = images.float()
     return batch if batch.ndim == 4 else batch[..., None].expand(-1, -1, -1, 3)
 
 
