@@ -52,7 +52,7 @@ def test_tiled_mean_and_std_equal_hand_cut_tile_descriptors(rng):
         hand = np.stack([image[r:r + 16, c:c + 16] for r in (0, 16, 32) for c in (0, 32, 64)])
         feats = reference.transform(hand).astype(np.float64)
         np.testing.assert_allclose(row[:5], feats.mean(axis=0), rtol=1e-5, atol=1e-7)
-        np.testing.assert_allclose(row[5:], feats.std(axis=0), rtol=1e-3, atol=1e-6)
+        np.testing.assert_allclose(row[5:], feats.std(axis=0), rtol=1e-5, atol=1e-7)
     names = tiled.get_feature_names_out()
     assert len(names) == 10 and names[0].endswith("_mean") and names[5].endswith("_std")
     assert ps.get_params() == clone(ps).get_params() and not hasattr(ps, "n_bins_")
@@ -69,6 +69,21 @@ def test_large_image_goes_through_in_bounded_batches():
     assert max(TileMoments.seen_batches) <= 50 and sum(TileMoments.seen_batches) == 1024
     assert out[0, 0] == pytest.approx(float(image.mean(dtype=np.float64)), rel=1e-6)
     assert out[0, 1] == pytest.approx(float((image.astype(np.float64) ** 2).mean()), rel=1e-6)
+
+
+class OffsetMean(TileMoments):
+    """Tile mean plus 1e8 (twice): features whose spread is tiny against their size."""
+
+    def transform(self, X):
+        return 1e8 + np.repeat(np.asarray(X, dtype=np.float64).mean(axis=(1, 2))[:, None], 2, 1)
+
+
+def test_std_over_tiles_has_no_cancellation():
+    # tile means alternate 0 and 1 (std 0.5) on top of 1e8: E[x^2] - E[x]^2 loses them
+    image = np.tile(np.repeat([0.0, 1.0], 8), (8, 4))[None]  # 8x64, 8 tiles of 8x8
+    out = TiledFeatures(OffsetMean(), tile_size=8, aggregate="mean_std",
+                        batch_size=3).fit_transform(image)
+    np.testing.assert_allclose(out[0], [1e8 + 0.5, 1e8 + 0.5, 0.5, 0.5], rtol=1e-6)
 
 
 def test_mixed_sizes_pickle_and_errors(rng):

@@ -256,20 +256,22 @@ class TiledFeatures(TransformerMixin, BaseEstimator):
         return out
 
     def _aggregate_one(self, image, tile, stride, index):
-        total = total_sq = None
-        count = 0
+        # Running mean and sum of squared deviations, merged batch by batch (Chan et al.'s
+        # pairwise update): the mean and std never need all tiles at once, and there is no
+        # cancellation of E[x^2] - E[x]^2 when the spread is small against the mean.
+        count, mean, m2 = 0, 0.0, 0.0
         for batch in _tile_batches(image, tile, stride, self.batch_size, index,
                                    type(self).__name__):
             feats = np.asarray(self.descriptor_.transform(batch), dtype=np.float64)
-            # running sums in float64: the mean and std never need all tiles at once
-            total = feats.sum(axis=0) if total is None else total + feats.sum(axis=0)
-            sq = (feats ** 2).sum(axis=0)
-            total_sq = sq if total_sq is None else total_sq + sq
-            count += len(feats)
-        mean = total / count
+            n_b, mean_b = len(feats), feats.mean(axis=0)
+            delta = mean_b - mean
+            total = count + n_b
+            m2 = m2 + ((feats - mean_b) ** 2).sum(axis=0) + delta ** 2 * count * n_b / total
+            mean = mean + delta * n_b / total
+            count = total
         if self.aggregate == "mean":
             return mean
-        return np.concatenate([mean, np.sqrt(np.maximum(total_sq / count - mean ** 2, 0.0))])
+        return np.concatenate([mean, np.sqrt(m2 / count)])
 
     def get_feature_names_out(self, input_features=None):
         """The descriptor's feature names with ``_mean`` (and ``_std``) suffixes.
