@@ -17,7 +17,7 @@ _LOG_FLOOR = 1e-12
 
 
 class PowerSpectrumFeatures(ImageTransformer):
-    """Power spectrum |FFT|^2 of each image, scaled so row distances are eq. 7 of Lubbers 2017.
+    """Power spectrum ``|FFT|^2`` per image, scaled so row distances are eq. 7 of Lubbers 2017.
 
     Each image ``phi`` is (optionally) rescaled to [-1, 1], its Fourier transform is taken in
     units of the linear system size, ``phi~(q) = (1 / (h w)) sum_r phi(r) exp(-2 pi i q . r)``

@@ -355,7 +355,7 @@ class ScatteringFeatures(ImageTransformer):
 
         Parameters
         ----------
-        features : array-like of shape (n, n_output_features_)
+        features : array-like of shape (n, n_output_features)
             Output of this (fitted) estimator's ``transform``.
 
         Returns
@@ -378,7 +378,7 @@ class ScatteringFeatures(ImageTransformer):
 
         Parameters
         ----------
-        features : array-like of shape (n, n_output_features_)
+        features : array-like of shape (n, n_output_features)
             Output of this (fitted) estimator's ``transform``.
         orientations : tuple (a, b) of int or None, default=None
             None means the seed's ``(0, L // 2)``.

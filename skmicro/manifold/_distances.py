@@ -233,7 +233,7 @@ class PairwiseDistances(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    X_fit_ : ndarray of shape (n_train, n_features_in_)
+    X_fit_ : ndarray of shape (n_train, n_features_in)
         The training rows (float32 or float64, as given).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
