@@ -82,7 +82,11 @@ def _object_page(fullname, obj):
              f".. currentmodule:: {module}\n",
              f".. {directive}:: {name}"]
     if kind(obj) == "class":
-        lines.append("   :members:")
+        # Our own methods, also those inherited from skmicro bases (fit/transform of the
+        # descriptors); scikit-learn's mixins are documented by scikit-learn.
+        foreign = sorted({base.__name__ for base in obj.__mro__[1:]
+                          if not base.__module__.startswith(PACKAGE + ".")})
+        lines += ["   :members:", f"   :inherited-members: {', '.join(foreign)}"]
         if "__call__" in vars(obj):
             lines.append("   :special-members: __call__")
     if kind(obj) != "data":

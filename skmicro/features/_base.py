@@ -102,7 +102,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n, n_output_features_), float32
+        X_new : ndarray of shape (n, n_output_features), float32
             A dask array for a dask input, chunked like ``X`` along the images.
         """
         check_is_fitted(self)

@@ -272,7 +272,7 @@ class ScatteringFeatures(ImageTransformer):
 
         Returns
         -------
-        rows : torch.Tensor of shape (n, n_output_features_), float32
+        rows : torch.Tensor of shape (n, n_output_features), float32
 
         Examples
         --------

@@ -284,7 +284,7 @@ default="vgg19-normalized"
 
         Returns
         -------
-        rows : torch.Tensor of shape (n, n_output_features_), float32
+        rows : torch.Tensor of shape (n, n_output_features), float32
             Squared Euclidean distances between rows are the eq. 3 texture loss.
 
         Examples
