@@ -12,7 +12,6 @@ Small sizes for the gallery (64x64 inputs, 60 iterations); the user guide's synt
 shows 256x256 results.
 """
 
-import matplotlib.pyplot as plt
 
 from skmicro.datasets import make_grain_microstructures, make_perlin_textures
 from skmicro.plotting import plot_synthesis
@@ -40,4 +39,3 @@ for image in originals:
     reconstructions.append(row)
 
 axes = plot_synthesis(originals, reconstructions, labels=["VGG-19 Gram", "scattering"])
-plt.tight_layout()
