@@ -87,6 +87,10 @@ def _object_page(fullname, obj):
         foreign = sorted({base.__name__ for base in obj.__mro__[1:]
                           if not base.__module__.startswith(PACKAGE + ".")})
         lines += ["   :members:", f"   :inherited-members: {', '.join(foreign)}"]
+        # set_*_request: made by scikit-learn's metadata routing, documented there.
+        routing = sorted(m for m in dir(obj) if m.startswith("set_") and m.endswith("_request"))
+        if routing:
+            lines.append(f"   :exclude-members: {', '.join(routing)}")
         if "__call__" in vars(obj):
             lines.append("   :special-members: __call__")
     if kind(obj) != "data":

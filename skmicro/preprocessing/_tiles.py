@@ -244,7 +244,7 @@ class TiledFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n, n_output_features_), float32
+        X_new : ndarray of shape (n, n_output_features), float32
         """
         check_is_fitted(self)
         tile, stride = self._grid_params()
