@@ -75,7 +75,7 @@ def _title(text):
     return f"{text}\n{'=' * len(text)}\n"
 
 
-def _object_page(fullname, obj):
+def _object_page(fullname, obj, aliases):
     module, name = fullname.rsplit(".", 1)
     directive = {"class": "autoclass", "function": "autofunction", "data": "autodata"}[kind(obj)]
     lines = [_title(f"``{fullname}``" if kind(obj) == "data" else name),
@@ -94,8 +94,9 @@ def _object_page(fullname, obj):
         if "__call__" in vars(obj):
             lines.append("   :special-members: __call__")
     if kind(obj) != "data":
-        # "Examples using ..." from the gallery's back-references (empty when none does).
-        lines += ["", f".. minigallery:: {fullname}", "   :add-heading:", ""]
+        # "Examples using ..." from the gallery's back-references (empty when none does); they
+        # are recorded under the shortest import path (skmicro.MDSEmbedder), so list all.
+        lines += ["", f".. minigallery:: {' '.join(aliases)}", "   :add-heading:", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -128,7 +129,8 @@ def reference_files():
     for (modname, name), fullname in pages.items():
         if fullname == f"{modname}.{name}":
             obj = dict(table[modname])[name]
-            files[f"generated/{fullname}.rst"] = _object_page(fullname, obj)
+            aliases = sorted(f"{m}.{n}" for (m, n), page in pages.items() if page == fullname)
+            files[f"generated/{fullname}.rst"] = _object_page(fullname, obj, aliases)
     for modname, entries in table.items():
         files[f"{modname}.rst"] = _module_page(modname, entries, pages)
     index = [_title("API reference"),

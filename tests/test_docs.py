@@ -94,7 +94,12 @@ def test_docs_build_quick(tmp_path):
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
          "-D", "plot_gallery=0", "-d", str(tmp_path / "doctrees"), str(src), str(out)],
         capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    assert proc.returncode == 0, (
+        "the docs build has warnings (-W). A new page goes into a toctree (docs/guide.md for the "
+        "user guide, docs/index.md otherwise); a link must point at a page or an existing "
+        "file; docstrings are numpydoc + reStructuredText (a trailing '_' as in "
+        "'n_features_in_)' is a link in RST: write it in ``double backticks``).\n"
+        + proc.stdout[-3000:] + proc.stderr[-6000:])
     for fullname in set(apigen.canonical_pages().values()):
         assert (out / "reference" / "generated" / f"{fullname}.html").exists(), fullname
     assert (out / "auto_examples" / "index.html").exists()
