@@ -50,6 +50,8 @@ _apigen.write_reference(DOCS / "reference")
 # -- MyST: the Markdown pages stay plain Markdown ----------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "deflist", "colon_fence"]
 myst_heading_anchors = 3
+# Unlabelled code fences in the pages are mostly program output and tables, not Python.
+highlight_language = "text"
 
 # -- autodoc / numpydoc ------------------------------------------------------------------------
 autodoc_typehints = "none"  # the numpydoc Parameters sections carry the types
@@ -122,5 +124,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
+# Pages without sub-pages get no (empty) section navigation on the left.
+html_sidebars = {page: [] for page in ("index", "lubbers2017", "benchmarks", "api")}
 html_show_sourcelink = True
 html_static_path = []
