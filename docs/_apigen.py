@@ -100,20 +100,29 @@ def _object_page(fullname, obj, aliases):
     return "\n".join(lines) + "\n"
 
 
+def _summary(obj):
+    """The docstring's first paragraph (autosummary would cut it at "eq." or "et al."); for
+    data, the value."""
+    if kind(obj) == "data":
+        text = repr(obj)
+        return f"``{text if len(text) <= 60 else text[:57] + '...'}``"
+    doc = inspect.getdoc(obj) or ""
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
 def _module_page(modname, entries, pages):
     lines = [_title(modname),
-             f".. automodule:: {modname}", "   :no-members:", "",
-             f".. currentmodule:: {modname}", ""]
+             f".. automodule:: {modname}", "   :no-members:", ""]
+    roles = {"class": "class", "function": "func", "data": "data"}
     for group, heading in (("class", "Classes"), ("function", "Functions"), ("data", "Data")):
         rows = [(name, obj) for name, obj in entries if kind(obj) == group]
         if not rows:
             continue
-        lines += [heading, "-" * len(heading), "", ".. autosummary::", "   :nosignatures:", ""]
-        for name, _ in rows:
-            page = pages[(modname, name)]
-            # autosummary wants names relative to the current module
-            lines.append(f"   {name}" if page == f"{modname}.{name}"
-                         else f"   ~{page.removeprefix(modname + '.')}")
+        lines += [heading, "-" * len(heading), "", ".. list-table::", "   :widths: 30 70",
+                  "   :class: skmicro-summary", ""]
+        for name, obj in rows:
+            lines += [f"   * - :{roles[group]}:`~{pages[(modname, name)]}`",
+                      f"     - {_summary(obj)}"]
         lines.append("")
     own = [pages[(modname, n)] for n, _ in entries if pages[(modname, n)] == f"{modname}.{n}"]
     if own:

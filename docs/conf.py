@@ -31,7 +31,6 @@ version = release
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -56,7 +55,6 @@ highlight_language = "text"
 # -- autodoc / numpydoc ------------------------------------------------------------------------
 autodoc_typehints = "none"  # the numpydoc Parameters sections carry the types
 autodoc_member_order = "groupwise"
-autosummary_generate = False  # docs/_apigen.py writes the pages
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
