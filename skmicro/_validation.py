@@ -35,6 +35,7 @@ from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     Interval,
     Options,
     StrOptions,
+    validate_parameter_constraints,
     validate_params,
 )
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: F401
@@ -50,6 +51,8 @@ __all__ = [
     "Options",
     "StrOptions",
     "N_JOBS_CONSTRAINT",
+    "IMAGE_SHAPE_CONSTRAINT",
+    "validate_parameter_constraints",
     "validate_params",
     "validate_data",
     "check_is_fitted",
@@ -148,23 +151,44 @@ def rgb_to_gray(images):
     return np.tensordot(images, _LUMA, axes=([-1], [0])).astype(np.float32, copy=False)
 
 
-def check_image_shape_param(image_shape, *, caller="skmicro"):
-    """Validate an ``image_shape`` parameter: None or a pair of ints, one of which may be -1."""
-    if image_shape is None:
-        return None
-    ok = (
-        isinstance(image_shape, (tuple, list))
-        and len(image_shape) == 2
-        and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in image_shape)
-        and all(s >= 1 or s == -1 for s in image_shape)
-        and list(image_shape).count(-1) <= 1
-    )
-    if not ok:
-        raise ValueError(
-            f"The 'image_shape' parameter of {caller} must be None or a pair (h, w) of positive "
-            f"ints, one of which may be -1. Got {image_shape!r} instead."
+class _ImageShape(Options):
+    """A pair (h, w) of positive ints, one of which may be -1 (as in numpy.reshape).
+
+    An ``Options`` subclass because scikit-learn's validation accepts only its own constraint
+    types; it gives the usual message "The 'image_shape' parameter of Cls must be ...".
+    """
+
+    def __init__(self):
+        super().__init__((tuple, list), set())
+
+    def is_satisfied_by(self, val):
+        return (
+            isinstance(val, (tuple, list))
+            and len(val) == 2
+            and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in val)
+            and all(s >= 1 or s == -1 for s in val)
+            and list(val).count(-1) <= 1
         )
-    return tuple(int(s) for s in image_shape)
+
+    def __str__(self):
+        return "a pair (h, w) of positive ints, one of which may be -1"
+
+
+IMAGE_SHAPE_CONSTRAINT = [None, _ImageShape()]
+
+
+def check_image_shape_param(image_shape, *, caller="skmicro"):
+    """Validate an ``image_shape`` parameter (for callers outside ``_parameter_constraints``).
+
+    Examples
+    --------
+    >>> from skmicro._validation import check_image_shape_param
+    >>> check_image_shape_param([4, -1])
+    (4, -1)
+    """
+    validate_parameter_constraints({"image_shape": IMAGE_SHAPE_CONSTRAINT},
+                                   {"image_shape": image_shape}, caller_name=caller)
+    return None if image_shape is None else tuple(int(s) for s in image_shape)
 
 
 def _finite_or_raise(arr, name, caller, index=None):

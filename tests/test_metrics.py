@@ -72,8 +72,11 @@ def test_angle_bad_input():
         angle_recovery_rmse(THETA[:5], _ring(THETA))
     with pytest.raises(ValueError, match="NaN"):
         angle_recovery_rmse(THETA, np.full((50, 2), np.nan))
-    with pytest.raises(ValueError, match="'center' parameter"):
-        AngleRecoveryScorer(center="middle")
+    scorer = AngleRecoveryScorer(center="middle")  # __init__ only stores; checked at use
+    assert scorer.center == "middle"
+    with pytest.raises(ValueError, match=r"The 'center' parameter of AngleRecoveryScorer must "
+                                         r"be a str among \{.*'test'.*\}\. Got 'middle'"):
+        scorer(None, THETA[:, None], THETA)
 
 
 def test_scorer_in_cross_val_score():

@@ -206,7 +206,8 @@ def test_orientation_convention_and_depth_of_well():
 def test_readout_errors():
     with pytest.raises(ValueError, match="at least 1 \\+ J\\*L = 9 columns"):
         orientation_profile(np.zeros((2, 5)), J=2, L=4)
-    with pytest.raises(ValueError, match="'J' parameter must be an int"):
+    with pytest.raises(ValueError, match=r"'J' parameter of orientation_profile must be an int "
+                                         r"in the range \[1, inf\)\. Got 0 instead"):
         orientation_profile(np.zeros((2, 9)), J=0, L=4)
     with pytest.raises(ValueError, match="orientation index in \\[0, L\\)"):
         depth_of_well(np.zeros((2, 9)), J=2, L=4, orientations=(0, 4))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
+
+from .._validation import Interval, StrOptions, validate_params
 
 __all__ = ["make_perlin_textures", "perlin_noise"]
 
@@ -17,6 +19,16 @@ def _fade(t):
     return t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
 
 
+def _at_least(low):
+    return [Interval(Integral, low, None, closed="left")]
+
+
+@validate_params(
+    {"n_fields": _at_least(1), "size": _at_least(1), "octaves": _at_least(1),
+     "frequency": _at_least(1), "persistence": [Interval(Real, 0, None, closed="left")],
+     "random_state": ["random_state"]},
+    prefer_skip_nested_validation=True,
+)
 def perlin_noise(n_fields, size, *, octaves=4, frequency=2, persistence=0.5, random_state=None):
     """Periodic fractal Perlin (gradient) noise on the unit square, normalized to unit RMS.
 
@@ -86,6 +98,15 @@ def _as_param(value, n, name):
     return arr.copy()
 
 
+@validate_params(
+    {"n_samples": _at_least(1), "size": _at_least(2), "design": [StrOptions(set(_DESIGNS))],
+     "angle": [None, Real, "array-like"], "scale": [Real, "array-like"],
+     "noise_amplitude": [Real, "array-like"], "n_per_axis": _at_least(1),
+     "noise_unit": [Interval(Real, 0, None, closed="left")], "octaves": _at_least(1),
+     "noise_frequency": _at_least(1), "persistence": [Interval(Real, 0, None, closed="left")],
+     "random_state": ["random_state"], "chunk_size": _at_least(1)},
+    prefer_skip_nested_validation=True,
+)
 def make_perlin_textures(
     n_samples=100,
     *,
@@ -166,19 +187,6 @@ def make_perlin_textures(
     >>> X.shape, np.unique(params["scale"]).tolist()
     ((8, 32, 32), [5.0, 10.0])
     """
-    if design not in _DESIGNS:
-        raise ValueError(
-            f"The 'design' parameter of make_perlin_textures must be one of {_DESIGNS}. "
-            f"Got {design!r} instead."
-        )
-    for name, value, low in (("size", size, 2), ("n_per_axis", n_per_axis, 1),
-                             ("octaves", octaves, 1), ("noise_frequency", noise_frequency, 1),
-                             ("chunk_size", chunk_size, 1)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-            raise ValueError(
-                f"The '{name}' parameter of make_perlin_textures must be an int >= {low}. "
-                f"Got {value!r} instead."
-            )
     rng = check_random_state(random_state)
     if design == "grid":
         if angle is not None:
@@ -189,11 +197,6 @@ def make_perlin_textures(
         k = (5.0 + 10.0 * k_idx).ravel()
         amp = (0.5 + 1.5 * a_idx).ravel()
     else:
-        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-            raise ValueError(
-                "The 'n_samples' parameter of make_perlin_textures must be an int >= 1. "
-                f"Got {n_samples!r} instead."
-            )
         if design == "angle_sweep":
             if angle is not None:
                 raise ValueError(

@@ -10,17 +10,17 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._dask import check_metadata, first_rows, is_dask_array, map_rows, worker_copy
 from .._engine import check_device_param, progress_bar, resolve_device, torch_threads
 from .._validation import (
+    IMAGE_SHAPE_CONSTRAINT,
     N_JOBS_CONSTRAINT,
     Interval,
     _fit_context,
-    check_image_shape_param,
     check_images,
     check_is_fitted,
 )
 
 # Parameters every image transformer has; subclasses extend the dict.
 IMAGE_TRANSFORMER_CONSTRAINTS = {
-    "image_shape": [None, tuple, list],
+    "image_shape": IMAGE_SHAPE_CONSTRAINT,
     "device": "no_validation",  # checked by the engine, which knows torch.device
     "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
     "n_jobs": N_JOBS_CONSTRAINT,
@@ -51,9 +51,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         return True
 
     def _check_common_params(self):
-        name = type(self).__name__
-        check_image_shape_param(self.image_shape, caller=name)
-        check_device_param(self.device, caller=name)
+        check_device_param(self.device, caller=type(self).__name__)
 
     def _validate_images(self, X, *, reset):
         return check_images(

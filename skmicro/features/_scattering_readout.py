@@ -15,15 +15,15 @@ import numbers
 
 import numpy as np
 
+from .._validation import Interval, validate_params
+
 __all__ = ["orientation_profile", "depth_of_well"]
 
-
-def _check_int(value, name, low):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"The '{name}' parameter must be an int >= {low}. Got {value!r} instead.")
-    return int(value)
+_J_L = {"J": [Interval(numbers.Integral, 1, None, closed="left")],
+        "L": [Interval(numbers.Integral, 1, None, closed="left")]}
 
 
+@validate_params({"features": ["array-like"], **_J_L}, prefer_skip_nested_validation=True)
 def orientation_profile(features, *, J, L):
     """The first-order coefficients as an array ``(n, J, L)``: scale by orientation.
 
@@ -49,8 +49,7 @@ def orientation_profile(features, *, J, L):
     array([[[1., 2., 3., 4.],
             [5., 6., 7., 8.]]])
     """
-    J = _check_int(J, "J", 1)
-    L = _check_int(L, "L", 1)
+    J, L = int(J), int(L)
     F = np.asarray(features, dtype=np.float64)
     if F.ndim != 2 or F.shape[1] < 1 + J * L:
         raise ValueError(
@@ -61,6 +60,8 @@ def orientation_profile(features, *, J, L):
     return F[:, 1:1 + J * L].reshape(-1, J, L)
 
 
+@validate_params({"features": ["array-like"], **_J_L, "orientations": [None, tuple, list]},
+                 prefer_skip_nested_validation=True)
 def depth_of_well(features, *, J, L, orientations=None):
     """Anisotropy per scale: S1 at one orientation minus S1 at the perpendicular one.
 

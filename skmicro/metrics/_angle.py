@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
+from skmicro._validation import StrOptions, validate_parameter_constraints, validate_params
+
 __all__ = ["angle_recovery_rmse", "AngleRecoveryScorer"]
 
 
@@ -32,6 +34,10 @@ def _best_offset(a):
     return c, float(np.mean(_wrap(a - c, 2 * np.pi) ** 2))
 
 
+@validate_params(
+    {"theta_true": ["array-like"], "embedding": ["array-like"], "center": [None, "array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def angle_recovery_rmse(theta_true, embedding, *, center=None):
     """Root-mean-square error of angles read off a 2-D ring embedding, eq. (10).
 
@@ -132,15 +138,15 @@ class AngleRecoveryScorer:
     True
     """
 
+    _parameter_constraints = {"center": [StrOptions({"train", "test"})]}
+
     def __init__(self, center="train"):
-        if center not in ("train", "test"):
-            raise ValueError(
-                f"The 'center' parameter of AngleRecoveryScorer must be 'train' or 'test'. "
-                f"Got {center!r} instead.")
         self.center = center
 
     def __call__(self, estimator, X, y):
         """Return ``-RMSE`` of the angles recovered from ``estimator.transform(X)``."""
+        validate_parameter_constraints(self._parameter_constraints, {"center": self.center},
+                                       caller_name=type(self).__name__)
         origin = None
         if self.center == "train":
             last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator

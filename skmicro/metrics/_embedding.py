@@ -75,6 +75,8 @@ def _r2_columns(P, P_hat):
         return np.where(total > 0, 1 - resid / np.where(total > 0, total, 1.0), np.nan)
 
 
+@validate_params({"embedding": ["array-like"], "params": ["array-like"]},
+                 prefer_skip_nested_validation=True)
 def embedding_r2(embedding, params):
     """Coefficient of determination of an OLS fit from the embedding to each parameter.
 
@@ -105,6 +107,8 @@ def embedding_r2(embedding, params):
     return float(r2[0]) if np.ndim(params) == 1 else r2
 
 
+@validate_params({"embedding": ["array-like"], "params": ["array-like"], "degrees": ["boolean"]},
+                 prefer_skip_nested_validation=True)
 def regression_angle(embedding, params, *, degrees=True):
     """Angle between the OLS regression vectors of two parameters, eq. (14).
 
