@@ -128,7 +128,7 @@ def test_log_option():
     X = np.random.default_rng(6).normal(size=(2, 8, 8))
     lin = _ps().fit(X).transform(X)
     log = _ps(log=True).fit(X).transform(X)
-    np.testing.assert_allclose(log, np.log10(lin + 1e-12), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(log, np.log10(np.maximum(lin, 1e-12)), rtol=1e-5, atol=1e-5)
 
 
 def test_rgb_is_reduced_to_luminance():
@@ -223,3 +223,15 @@ def test_transform_tensor_errors(images, match):
     ps = PowerSpectrumFeatures(device="cpu").fit(np.zeros((1, 16, 16)))
     with pytest.raises((TypeError, ValueError), match=match):
         ps.transform_tensor(images)
+
+
+def test_log_floor_is_shared_with_scattering():
+    # Blank images: every power is 0 and every scattering amplitude S1, S2 is 0, so log=True
+    # shows the floors themselves: 1e-6 for amplitudes, its square 1e-12 for powers.
+    from skmicro import ScatteringFeatures
+
+    blank = np.zeros((1, 8, 8))
+    power = _ps(log=True).fit_transform(blank)
+    amplitude = ScatteringFeatures(J=2, L=2, log=True, device="cpu").fit_transform(blank)
+    np.testing.assert_array_equal(power, -12.0)
+    np.testing.assert_array_equal(amplitude[:, 1:], -6.0)

@@ -18,6 +18,28 @@ from .._validation import (
     check_is_fitted,
 )
 
+#: The floor of every descriptor's ``log=True``: ``log10(max(x, LOG_FLOOR))`` for amplitudes
+#: (scattering coefficients, means of ``|x * psi|``: ~1e-4 .. 1e-1 for images in [0, 1]) and
+#: ``log10(max(x, LOG_FLOOR ** 2))`` for powers (squared amplitudes: the power spectrum).
+#: 1e-6 is above float32 rounding of amplitudes of order 1 (6e-8), so the logarithm never
+#: turns rounding noise into features.
+LOG_FLOOR = 1e-6
+
+
+def floored_log10(values, *, power=False):
+    """``log10(max(values, floor))`` of a tensor, ``floor = LOG_FLOOR`` (``LOG_FLOOR ** 2`` for
+    powers); see :data:`LOG_FLOOR`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmicro.features._base import floored_log10
+    >>> floored_log10(torch.tensor([0.0, 1e-3, 10.0])).tolist()
+    [-6.0, -3.0, 1.0]
+    """
+    return values.clamp(min=LOG_FLOOR**2 if power else LOG_FLOOR).log10()
+
+
 # Parameters every image transformer has; subclasses extend the dict.
 IMAGE_TRANSFORMER_CONSTRAINTS = {
     "image_shape": IMAGE_SHAPE_CONSTRAINT,

@@ -9,11 +9,14 @@ import numpy as np
 
 from .._engine import get_torch, map_batches, map_image_threads
 from .._validation import Interval, StrOptions
-from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer, check_image_tensor
+from ._base import (
+    IMAGE_TRANSFORMER_CONSTRAINTS,
+    ImageTransformer,
+    check_image_tensor,
+    floored_log10,
+)
 
 __all__ = ["PowerSpectrumFeatures"]
-
-_LOG_FLOOR = 1e-12
 
 
 class PowerSpectrumFeatures(ImageTransformer):
@@ -44,7 +47,8 @@ class PowerSpectrumFeatures(ImageTransformer):
     n_bins : int or None, default=None
         Number of radial bins; None uses ``min(h, w) // 2`` of the smallest training image.
     log : bool, default=False
-        Return ``log10(S + 1e-12)`` (spectrum only).
+        Return ``log10(max(S, 1e-12))`` (spectrum only): the descriptors' shared floor
+        ``LOG_FLOOR = 1e-6`` squared, since S is a power (``skmicro.features._base``).
     crop : int or None, default=None
         Keep only ``|q_y| <= crop`` and ``0 <= q_x <= crop`` (the low-frequency window), or
         lags ``|dy|, |dx| <= crop`` for the autocorrelation. Ignored when ``radial=True``.
@@ -314,7 +318,7 @@ class PowerSpectrumFeatures(ImageTransformer):
                     out = power.index_select(1, rows_t).index_select(2, cols_t).mul_(factor)
                 out = out.reshape(x.shape[0], -1)
             if self.log:
-                out = torch.log10(out + _LOG_FLOOR)
+                out = floored_log10(out, power=True)
             return out
 
         return compute

@@ -10,16 +10,18 @@ import numpy as np
 
 from .._engine import get_torch, map_batches
 from .._validation import Interval, StrOptions
-from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer, check_image_tensor
+from ._base import (
+    IMAGE_TRANSFORMER_CONSTRAINTS,
+    LOG_FLOOR,
+    ImageTransformer,
+    check_image_tensor,
+    floored_log10,
+)
 from .._engine import map_image_threads
 from ._scattering_core import get_filter_bank, padded_shape, scattering_coefficients
 from ._scattering_readout import depth_of_well, orientation_profile
 
 __all__ = ["ScatteringFeatures", "LOG_FLOOR"]
-
-#: Values are clipped to this floor before ``log10`` (``log=True``) and parents below it are
-#: replaced by it when normalizing S2 / S1. S1 and S2 of images in [0, 1] are ~1e-4 .. 1e-1.
-LOG_FLOOR = 1e-6
 
 
 def _wrap_index(shape, J, device):
@@ -79,7 +81,8 @@ class ScatteringFeatures(ImageTransformer):
         maps themselves, ``(M // 2**J) x (N // 2**J)`` per path, flattened path-major; all
         images must then have the training size.
     log : bool, default=False
-        Return ``log10(max(S, LOG_FLOOR))`` for S1 and S2 (``LOG_FLOOR = 1e-6``), as in the
+        Return ``log10(max(S, LOG_FLOOR))`` for S1 and S2 (``LOG_FLOOR = 1e-6``, the floor
+        shared by the descriptors, ``skmicro.features._base.LOG_FLOOR``), as in the
         seed's figures. S0 stays linear: it is a weighted mean intensity and can be negative.
     rotation_invariant : bool, default=False
         Average over orientations: S1 becomes ``S1_j{j}`` (mean over t) and S2 becomes
@@ -335,7 +338,7 @@ class ScatteringFeatures(ImageTransformer):
             parts.append(S2.reshape(B, -1, *sp)[:, torch.as_tensor(s2_idx, device=S2.device)])
         rest = torch.cat(parts, dim=1)
         if self.log:
-            rest = torch.log10(rest.clamp(min=LOG_FLOOR))
+            rest = floored_log10(rest)
         return torch.cat([S0[:, None], rest], dim=1).reshape(B, -1)
 
     # -- reading the descriptor (seed 000) ----------------------------------------------------
