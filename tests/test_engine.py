@@ -184,3 +184,12 @@ def test_n_jobs_means_the_same_in_every_estimator(monkeypatch, case, n_jobs):
         assert torch.get_num_threads() == 3, f"{name} did not restore torch's threads"
     finally:
         torch.set_num_threads(before)
+
+
+def test_n_jobs_zero_is_rejected_with_sklearn_message():
+    from skmicro import MDSEmbedder
+
+    with pytest.raises(ValueError, match=r"The 'n_jobs' parameter of MDSEmbedder must be None, "
+                                         r"an int in the range \(-inf, -1\] or an int in the "
+                                         r"range \[1, inf\)\. Got 0 instead\."):
+        MDSEmbedder(n_jobs=0).fit(np.random.default_rng(0).random((5, 2)))

@@ -177,6 +177,14 @@ def test_power_spectrum_from_named_half_plane_row():
         (lambda: plot_embedding(np.ones((5, 2)), color=[1, 2]), "2 values for 5"),
         (lambda: plot_embedding(np.ones((5, 2)), components=(0, 2)), "components"),
         (lambda: plot_power_spectrum(np.ones(4)), "2-D spectrum"),
+        (lambda: plot_power_spectrum(np.ones((4, 4)), log="yes"),
+         "The 'log' parameter of plot_power_spectrum must be an instance of 'bool'"),
+        (lambda: plot_scattering_descriptor(np.ones((1, N1)), J=0, L=L),
+         r"The 'J' parameter of plot_scattering_descriptor must be None or an int in the "
+         r"range \[1, inf\)"),
+        (lambda: plot_embedding(np.ones((5, 2)), arrow_length=-1.0),
+         r"The 'arrow_length' parameter of plot_embedding must be None or a float in the "
+         r"range \(0.0, inf\)"),
     ],
 )
 def test_errors(call, match):

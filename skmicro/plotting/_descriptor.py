@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from numbers import Integral, Real
 
 import numpy as np
 
+from .._validation import Interval, validate_params
 from ._common import check_labels, feature_table, get_ax, log10_positive, pyplot
 
 __all__ = ["plot_scattering_descriptor", "plot_s2_spectrum", "plot_power_spectrum"]
@@ -59,6 +61,15 @@ def _scattering_block(F, names, order, J, L, caller):
     )
 
 
+_SCATTERING_PLOT = {
+    "X": ["array-like"], "J": [None, Interval(Integral, 1, None, closed="left")],
+    "L": [None, Interval(Integral, 1, None, closed="left")], "feature_names": [None, "array-like"],
+    "estimator": "no_validation", "labels": [None, "array-like"], "log": ["boolean"],
+    "ax": "no_validation",
+}
+
+
+@validate_params(_SCATTERING_PLOT, prefer_skip_nested_validation=True)
 def plot_scattering_descriptor(
     X, *, J=None, L=None, feature_names=None, estimator=None, labels=None, log=True, ax=None,
     **line_kw,
@@ -129,6 +140,9 @@ def plot_scattering_descriptor(
     return ax
 
 
+@validate_params({**_SCATTERING_PLOT, "offset": [Real], "fill": ["boolean"],
+                  "show_indices": ["boolean"], "cmap": "no_validation"},
+                 prefer_skip_nested_validation=True)
 def plot_s2_spectrum(
     X, *, J=None, L=None, feature_names=None, estimator=None, labels=None, log=True,
     offset=0.0, fill=True, show_indices=False, cmap="viridis", ax=None,
@@ -229,6 +243,11 @@ def _spectrum_grid(F, names, caller):
     return grid, ys, xs, ("q" if is_spectrum else "d")
 
 
+@validate_params(
+    {"spectrum": ["array-like"], "centered": ["boolean"], "feature_names": [None, "array-like"],
+     "log": ["boolean"], "cmap": "no_validation", "colorbar": ["boolean"], "ax": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def plot_power_spectrum(
     spectrum, *, centered=False, feature_names=None, log=True, cmap="magma", colorbar=True,
     ax=None,

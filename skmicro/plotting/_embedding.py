@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
+from .._validation import Interval, validate_params
 from ._common import get_ax
 
 __all__ = ["plot_embedding"]
 
 
+@validate_params(
+    {"embedding": "no_validation",  # an array or a fitted estimator with embedding_
+     "color": [None, "array-like"], "color_label": [None, str], "angles": [None, "array-like"],
+     "angle_factor": [Real], "arrow_length": [None, Interval(Real, 0, None, closed="neither")],
+     "components": [None, tuple, list], "cmap": "no_validation", "ax": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def plot_embedding(
     embedding, *, color=None, color_label=None, angles=None, angle_factor=2.0,
     arrow_length=None, components=None, cmap="viridis", ax=None, **scatter_kw,

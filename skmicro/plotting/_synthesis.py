@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import validate_params
 from ._common import pyplot
 
 
@@ -20,6 +21,11 @@ def _as_list(images, what):
     return images
 
 
+@validate_params(
+    {"originals": "no_validation", "reconstructions": "no_validation",
+     "labels": [None, "array-like"], "axes": "no_validation", "cmap": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def plot_synthesis(originals, reconstructions, *, labels=None, axes=None, cmap="gray"):
     """Show each original micrograph beside its reconstructions, as in seed 001 Fig. 1.
 
