@@ -45,9 +45,10 @@ hand (`PYTHONPATH=. python docs/scripts/make_api_table.py` regenerates it, and
 | `log` | `log10(max(x, floor))`; the floor is `skmicro.features._base.LOG_FLOOR = 1e-6` for amplitudes (scattering) and its square, `1e-12`, for powers (power spectrum) |
 | `image_shape` | `(h, w)` of one image when images arrive as rows of a 2-D table (one side may be `-1`) |
 
-The one exception today: `synthesize_textures(batch_size=)` counts the samples optimised together
-in one L-BFGS run (`None`: all at once), and unlike everywhere else it changes the results
-(L-BFGS shares its step lengths within a run). See the note under the table.
+`synthesize_textures` used `batch_size` for the samples optimised together in one L-BFGS run,
+which changes the results (L-BFGS shares its step lengths within a run); that parameter is now
+`samples_per_run`, and `batch_size="deprecated"` only forwards old calls with a `FutureWarning`
+(removed in 0.2).
 
 ## Shared parameters and their defaults
 
@@ -58,12 +59,6 @@ in one L-BFGS run (`None`: all at once), and unlike everywhere else it changes t
 | object | parameter | default | meaning |
 |---|---|---|---|
 {rows}
-
-Intended rename (owned by the synthesis module, issue 15): `synthesize_textures(batch_size=)`
-becomes `samples_per_run` (int or `None`, default `None`: samples optimised together in one
-L-BFGS run), with `batch_size` accepted for one release with a `FutureWarning`, so that
-`batch_size` keeps its one meaning everywhere: samples per device batch, a memory knob that
-never changes results beyond float rounding.
 """
 
 
