@@ -89,3 +89,22 @@ def test_cuda_matches_cpu():
     np.testing.assert_allclose(pd.transform(Y), cdist(Y, X), atol=1e-8)
 
 
+
+
+def test_batch_size_sets_the_blocks_and_verbose_counts_rows(capsys, monkeypatch):
+    from skmicro.manifold import _distances
+
+    sizes = []
+    original = _distances.iter_distance_blocks
+
+    def spy(*args, **kwargs):
+        for start, stop, block in original(*args, **kwargs):
+            sizes.append(stop - start)
+            yield start, stop, block
+
+    monkeypatch.setattr(_distances, "iter_distance_blocks", spy)
+    # verbose=2 keeps the finished bar on screen
+    est = PairwiseDistances(batch_size=3, verbose=2, device="cpu").fit(X)
+    np.testing.assert_allclose(est.transform(Y), cdist(Y, X), atol=1e-10)
+    assert sizes == [3, 3, 1]
+    assert "7/7" in capsys.readouterr().err  # the progress bar reached every row

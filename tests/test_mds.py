@@ -253,3 +253,12 @@ def test_precomputed_transform_takes_landmark_columns_only():
                                lm.transform(D[:7]), rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="300 features"):
         lm.transform(D[:7, :39])
+
+
+def test_batch_size_bounds_blocks_without_changing_the_embedding():
+    D = cdist(_config(), _config())
+    kw = dict(metric="precomputed", random_state=0, device="cpu")
+    auto = MDSEmbedder(**kw).fit(D)
+    small = MDSEmbedder(batch_size=7, **kw).fit(D)  # 60 rows in blocks of 7
+    np.testing.assert_allclose(small.embedding_, auto.embedding_, atol=1e-9)
+    assert small.n_iter_ == auto.n_iter_
