@@ -364,8 +364,8 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     device : str or torch.device, default="auto"
         "auto" (CUDA when available), "cpu", "cuda:N".
     batch_size : int or "auto", default="auto"
-        Rows of the dissimilarity matrix per device block in every sweep. "auto": blocks of
-        about 2^18 dissimilarities (cache-sized on a CPU), 2^18 when placing new points.
+        Rows of the dissimilarity matrix per device block in every sweep and placement.
+        "auto": blocks of about 2^18 dissimilarities (cache-sized on a CPU).
     n_jobs : int or None, default=None
         CPU threads for torch: None or -1 all cores (as BLAS under scikit-learn), -2 all but
         one, k exactly k.
