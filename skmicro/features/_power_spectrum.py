@@ -216,7 +216,7 @@ class PowerSpectrumFeatures(ImageTransformer):
 
         Returns
         -------
-        rows : torch.Tensor of shape (n, n_output_features_), float32
+        rows : torch.Tensor of shape (n, n_output_features), float32
 
         Examples
         --------
