@@ -30,6 +30,8 @@ __all__ = [
     "to_numpy",
     "is_cuda_oom",
     "map_image_threads",
+    "block_rows",
+    "host_tensor",
 ]
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
@@ -262,6 +264,21 @@ def to_numpy(t, dtype=np.float32):
     if isinstance(t, np.ndarray):
         return t.astype(dtype, copy=False)
     return t.detach().to("cpu").numpy().astype(dtype, copy=False)
+
+
+def host_tensor(a):
+    """A CPU tensor viewing ``a`` (copied only when ``a`` is read-only or not contiguous)."""
+    a = np.ascontiguousarray(a)
+    # torch warns on read-only buffers (e.g. memory maps) even though we never write to them.
+    return get_torch().from_numpy(a if a.flags.writeable else a.copy())
+
+
+def block_rows(n_cols, block_elements, batch_size="auto"):
+    """Rows per block: ``batch_size``, or for "auto" as many as make ``(rows, n_cols)`` hold
+    about ``block_elements`` values."""
+    if batch_size != "auto":
+        return int(batch_size)
+    return int(max(1, min(block_elements // max(1, n_cols), 1 << 20)))
 
 
 def is_cuda_oom(exc):

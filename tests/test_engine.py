@@ -164,7 +164,7 @@ def _work_cases():
          lambda n: PairwiseDistances(device="cpu", n_jobs=n).fit_transform(X)),
         ("MDSEmbedder", _mds, "_smacof",
          lambda n: MDSEmbedder(device="cpu", n_jobs=n, random_state=0).fit(X)),
-        ("kruskal_stress", _embedding, "_kruskal_stress",
+        ("kruskal_stress", _embedding, "kruskal_stress_rows",
          lambda n: kruskal_stress(D, X[:, :1], device="cpu", n_jobs=n)),
     ]
 

@@ -16,8 +16,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from skmicro._dask import check_metadata, is_dask_array, map_rows, worker_copy
 from skmicro._engine import (
+    block_rows,
     check_device_param,
     get_torch,
+    host_tensor,
     progress_bar,
     resolve_device,
     to_numpy,
@@ -33,8 +35,7 @@ from skmicro._validation import (
     validate_params,
 )
 
-__all__ = ["PairwiseDistances", "blockwise_distances", "iter_distance_blocks", "block_rows",
-           "host_tensor"]
+__all__ = ["PairwiseDistances", "blockwise_distances", "iter_distance_blocks"]
 
 _METRICS = ("euclidean", "cosine")
 # batch_size="auto": 4 M float32 distances (16 MB) per device block keep a block and its
@@ -42,21 +43,6 @@ _METRICS = ("euclidean", "cosine")
 _BLOCK_ELEMENTS = 1 << 22
 # The one batch_size constraint of the distance and MDS estimators and functions.
 BATCH_SIZE_CONSTRAINT = [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]
-
-
-def block_rows(n_cols, block_elements=_BLOCK_ELEMENTS, batch_size="auto"):
-    """Rows per block: ``batch_size``, or for "auto" as many as make ``(rows, n_cols)`` hold
-    about ``block_elements`` values."""
-    if batch_size != "auto":
-        return int(batch_size)
-    return int(max(1, min(block_elements // max(1, n_cols), 1 << 20)))
-
-
-def host_tensor(a):
-    """A CPU tensor viewing ``a`` (copied only when ``a`` is read-only or not contiguous)."""
-    a = np.ascontiguousarray(a)
-    # torch warns on read-only buffers (e.g. memory maps) even though we never write to them.
-    return get_torch().from_numpy(a if a.flags.writeable else a.copy())
 
 
 def _prepare(A, metric, device, dtype):
@@ -114,7 +100,7 @@ def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="auto", dtype=
     same = Y is None
     yt, ysq = _prepare(X if same else Y, metric, device, dtype)
     n = len(X)
-    step = block_rows(len(yt), batch_size=batch_size)
+    step = block_rows(len(yt), _BLOCK_ELEMENTS, batch_size)
     with torch.inference_mode():
         for start in range(0, n, step):
             stop = min(n, start + step)

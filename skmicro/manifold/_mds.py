@@ -1,9 +1,9 @@
 """Metric multidimensional scaling (SMACOF) in torch, with landmarks and out-of-sample placement.
 
-Every ``(n, n)`` quantity is visited in row blocks (:func:`_guttman_sweep`): the embedded
-distances, the ratio matrix of the Guttman transform and the stress never exist as full matrices,
-so only the dissimilarity matrix itself (the caller's, never copied) is ``O(n^2)`` in memory.
-The same sweep places new points against a fixed embedding (``transform`` and landmark mode).
+Every ``(n, n)`` quantity is visited in row blocks (``skmicro._dissimilarity.guttman_sweep``):
+the embedded distances, the ratio matrix of the Guttman transform and the stress never exist as
+full matrices, so only the dissimilarity matrix itself (the caller's, never copied) is
+``O(n^2)`` in memory. The same sweep places new points against a fixed embedding (``transform`` and landmark mode).
 """
 
 from __future__ import annotations
@@ -15,11 +15,20 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array, check_random_state
 
 from skmicro._dask import check_metadata, is_dask_array, map_rows
-
+from skmicro._dissimilarity import (
+    SWEEP_ELEMENTS,
+    DissimilarityRows,
+    check_dissimilarities,
+    embedded_distances,
+    guttman_sweep,
+    kruskal_stress_rows,
+    sum_squares,
+)
 from skmicro._engine import (
+    block_rows,
     check_device_param,
     get_torch,
-    is_cuda_oom,
+    host_tensor,
     progress_bar,
     resolve_device,
     to_numpy,
@@ -35,9 +44,7 @@ from skmicro._validation import (
 )
 from skmicro.manifold._distances import (
     BATCH_SIZE_CONSTRAINT,
-    block_rows,
     blockwise_distances,
-    host_tensor,
     iter_distance_blocks,
 )
 
@@ -55,123 +62,11 @@ _PLACE_TOL = 1e-12
 _PLACE_ELEMENTS = 1 << 18
 # Points on which the landmark mode estimates Kruskal stress.
 _STRESS_SUBSAMPLE = 2000
-# batch_size="auto": dissimilarities per block in the SMACOF sweeps: 2^18 values (1-2 MB)
-# keep the dozen element-wise passes of a block in cache; measured 2-10x faster than 2^22 on
-# a 2-core CPU. Out-of-sample placement uses blocks of _PLACE_ELEMENTS.
-_SWEEP_ELEMENTS = 1 << 18
-
-
-# --------------------------------------------------------------------------------------------
-# Validation of dissimilarities
-# --------------------------------------------------------------------------------------------
-def _check_dissimilarities(D, *, square, caller, name="X"):
-    """Non-negative (and, when square, symmetric with zero diagonal) -- checked in tiles."""
-    dmin = float(D.min()) if D.size else 0.0
-    if dmin < 0:
-        raise ValueError(
-            f"{caller}: with metric='precomputed', {name} must hold non-negative "
-            f"dissimilarities; its smallest entry is {dmin:g}. Pass distances, not similarities "
-            "or centred values."
-        )
-    if not square:
-        return
-    n, m = D.shape
-    if n != m:
-        raise ValueError(
-            f"{caller}: with metric='precomputed', fit needs a square (n_samples, n_samples) "
-            f"dissimilarity matrix; got shape {D.shape}. Use metric='euclidean' for features."
-        )
-    scale = float(D.max()) if D.size else 0.0
-    tol = 1e-5 * scale if D.dtype == np.float32 else 1e-10 * max(scale, 1.0)
-    if np.abs(np.diagonal(D)).max(initial=0.0) > tol:
-        raise ValueError(
-            f"{caller}: the precomputed dissimilarity matrix {name} must have a zero diagonal "
-            f"(largest diagonal entry: {np.abs(np.diagonal(D)).max():g})."
-        )
-    step = 2048
-    for i in range(0, n, step):
-        for j in range(i, n, step):
-            gap = np.abs(D[i:i + step, j:j + step] - D[j:j + step, i:i + step].T).max()
-            if gap > tol:
-                raise ValueError(
-                    f"{caller}: the precomputed dissimilarity matrix {name} must be symmetric; "
-                    f"entries differ from their transpose by up to {gap:g}. Use (D + D.T) / 2."
-                )
 
 
 # --------------------------------------------------------------------------------------------
 # Torch kernels
 # --------------------------------------------------------------------------------------------
-class _Rows:
-    """Row blocks of a dissimilarity matrix: a host array (streamed to the device block by
-    block, or moved there once when it fits on a GPU) or a tensor already on the device."""
-
-    def __init__(self, D, device, columns=None, batch_size="auto"):
-        torch = get_torch()
-        self.host, self.columns, self.device, self.resident = D, columns, device, None
-        self.batch_size = batch_size
-        if torch.is_tensor(D):
-            self.resident, self.dtype, self.shape = D, D.dtype, tuple(D.shape)
-            return
-        self.dtype = torch.float64 if D.dtype == np.float64 else torch.float32
-        self.shape = (D.shape[0], D.shape[1] if columns is None else len(columns))
-        if device.type != "cpu" and columns is None:
-            try:  # SMACOF reads D every iteration: keep it on the GPU when it fits
-                self.resident = host_tensor(D).to(device)
-            except Exception as exc:  # noqa: BLE001
-                if not is_cuda_oom(exc):
-                    raise
-                torch.cuda.empty_cache()
-
-    def __call__(self, start, stop):
-        if self.resident is not None:
-            return self.resident[start:stop]
-        block = self.host[start:stop]
-        if self.columns is not None:
-            block = block[:, self.columns]
-        return host_tensor(block).to(self.device, non_blocking=True)
-
-
-def _embedded_distances(xq, y):
-    """``||xq_i - y_j||`` computed coordinate by coordinate (no cancellation for close pairs)."""
-    torch = get_torch()
-    dh = torch.sub(xq[:, :1], y[:, 0])
-    dh.square_()
-    tmp = torch.empty_like(dh)
-    for k in range(1, xq.shape[1]):
-        torch.sub(xq[:, k:k + 1], y[:, k], out=tmp)
-        dh.addcmul_(tmp, tmp)
-    return dh.sqrt_(), tmp
-
-
-def _guttman_sweep(rows, xq, y):
-    """One pass over the dissimilarities ``rows`` between query points ``xq`` and ``y``.
-
-    Returns ``(G, raw)`` with ``G_i = sum_j b_ij (xq_i - y_j)``, ``b_ij = d_ij / dhat_ij``
-    (0 where ``dhat_ij = 0``), i.e. the numerator of the Guttman transform, and ``raw`` the
-    float64 sum of ``(d_ij - dhat_ij)^2`` over all entries for the current ``xq``.
-    """
-    torch = get_torch()
-    n = xq.shape[0]
-    dtype = rows.dtype
-    yc = y.to(dtype)
-    G = torch.empty_like(xq)
-    raw = 0.0
-    step = block_rows(rows.shape[1], _SWEEP_ELEMENTS, rows.batch_size)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        d = rows(start, stop)
-        xb = xq[start:stop].to(dtype)
-        dh, tmp = _embedded_distances(xb, yc)
-        torch.sub(d, dh, out=tmp)
-        # float32 row sums of a few thousand terms, then a float64 total: ~1e-9 relative.
-        raw += float(tmp.square_().sum(dim=1).double().sum())
-        r = torch.div(d, dh, out=dh).nan_to_num_(nan=0.0, posinf=0.0)
-        G[start:stop] = (r.sum(dim=1).double()[:, None] * xq[start:stop]
-                         - (r @ yc).double())
-    return G, raw
-
-
 def _sum_sq_embedded(X):
     """``sum_{i,j} ||x_i - x_j||^2 = 2 n sum ||x_i||^2 - 2 ||sum x_i||^2`` (O(n p))."""
     n = X.shape[0]
@@ -188,7 +83,7 @@ def _smacof(rows, init, *, max_iter, eps, verbose=0, bar=None):
     X = init - init.mean(dim=0)
     old = None
     for it in range(1, max_iter + 1):
-        G, raw = _guttman_sweep(rows, X, X)
+        G, raw = guttman_sweep(rows, X, X)
         stress = raw / 2.0  # each pair was counted twice
         if bar is not None:
             bar.update(1)
@@ -213,7 +108,7 @@ def _classical_mds(rows, n_components, random_state, device):
     k = min(n, n_components + _CLASSICAL_OVERSAMPLE)
     rng = check_random_state(random_state)
     V = torch.as_tensor(rng.standard_normal((n, k)), device=device, dtype=torch.float64)
-    step = block_rows(n, _SWEEP_ELEMENTS, rows.batch_size)
+    step = block_rows(n, SWEEP_ELEMENTS, rows.batch_size)
 
     def apply_b(V):
         Vc = (V - V.mean(dim=0)).to(rows.dtype)
@@ -274,7 +169,7 @@ def _place_block(d, y, *, max_iter, tol):
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         xa, da = x[active], d[active]
-        r, _ = _embedded_distances(xa, y)
+        r, _ = embedded_distances(xa, y)
         stress = ((da - r) ** 2).sum(dim=1)
         w = torch.div(da, r).nan_to_num_(nan=0.0, posinf=0.0)  # d_j / dhat_j (0 at dhat = 0)
         guttman = center + (w.sum(dim=1, keepdim=True) * xa - w @ y) / m
@@ -289,7 +184,7 @@ def _place_block(d, y, *, max_iter, tol):
         chol, info = torch.linalg.cholesky_ex(hess)
         grad = m * (xa - guttman)
         newton = xa - torch.cholesky_solve(grad[:, :, None], chol)[:, :, 0]
-        r_new, _ = _embedded_distances(newton, y)
+        r_new, _ = embedded_distances(newton, y)
         use_newton = (info == 0) & torch.isfinite(newton).all(dim=1) & (
             ((da - r_new) ** 2).sum(dim=1) <= stress)
         x_new = torch.where(use_newton[:, None], newton, guttman)
@@ -301,23 +196,6 @@ def _place_block(d, y, *, max_iter, tol):
     return x, n_iter
 
 
-def _sum_sq(rows):
-    """Float64 sum of the squared entries of a row source."""
-    total = 0.0
-    step = block_rows(rows.shape[1], _SWEEP_ELEMENTS, rows.batch_size)
-    for start in range(0, rows.shape[0], step):
-        d = rows(start, min(rows.shape[0], start + step))
-        total += float((d * d).sum(dim=1).double().sum())
-    return total
-
-
-def _kruskal_stress(rows, E, device):
-    """Kruskal stress-1 (eq. 8) between the dissimilarities ``rows`` and the embedding ``E``."""
-    torch = get_torch()
-    E = torch.as_tensor(np.asarray(E, dtype=np.float64), device=device)
-    _, raw = _guttman_sweep(rows, E, E)
-    total = _sum_sq(rows)
-    return float(np.sqrt(raw / total)) if total > 0 else 0.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -482,7 +360,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                               ensure_min_samples=1 if not reset else 2)
         if self.metric == "precomputed":
-            _check_dissimilarities(X, square=reset, caller=name)
+            check_dissimilarities(X, square=reset, caller=name)
         return X
 
     def _placement(self, *, pin_landmarks=False):
@@ -588,7 +466,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         check_metadata(X, lambda sample: validate_data(
             self, sample, reset=True, dtype=[np.float64, np.float32]), caller=name)
         if self.metric == "precomputed" and X.shape[1] != n:  # not square: the numpy message
-            check_metadata(X, lambda sample: _check_dissimilarities(
+            check_metadata(X, lambda sample: check_dissimilarities(
                 sample, square=True, caller=name), caller=name)
         if n < 2:
             raise ValueError(f"{name}: X must hold at least 2 samples; got {n}.")
@@ -611,9 +489,9 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def _smacof_runs(self, D, device, rng):
         torch = get_torch()
-        rows = _Rows(D, device, batch_size=self.batch_size)
+        rows = DissimilarityRows(D, device, batch_size=self.batch_size)
         best = None
-        total = _sum_sq(rows) / 2.0
+        total = sum_squares(rows) / 2.0
         with progress_bar(self.n_init * self.max_iter, verbose=self.verbose,
                           desc=f"{type(self).__name__} SMACOF") as bar:
             for run in range(self.n_init):
@@ -638,7 +516,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             D_ll = _computed(X[idx][:, idx])
             if is_dask_array(X):
                 D_ll = check_array(D_ll, dtype=[np.float64, np.float32], estimator=name)
-                _check_dissimilarities(D_ll, square=True, caller=name)
+                check_dissimilarities(D_ll, square=True, caller=name)
             self._reference_features = None
         else:
             self._reference_features = _computed(X[idx]).copy()
@@ -666,8 +544,8 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             feats = _computed(X[sub])
             block = blockwise_distances(feats, device=device, n_jobs=self.n_jobs)
             E = placement(feats, rows=sub)
-        rows = _Rows(np.ascontiguousarray(block), device, batch_size=self.batch_size)
-        self.stress_ = _kruskal_stress(rows, E, device)
+        rows = DissimilarityRows(np.ascontiguousarray(block), device, batch_size=self.batch_size)
+        self.stress_ = kruskal_stress_rows(rows, E, device)
 
     # -- transform -------------------------------------------------------------------------
     def transform(self, X):
@@ -779,5 +657,5 @@ def _place_rows(placement, block, rows):
     """One dask block: the value checks of the numpy path, then the placement."""
     block = check_array(block, dtype=[np.float64, np.float32], estimator=placement.caller)
     if placement.features is None:
-        _check_dissimilarities(block, square=False, caller=placement.caller)
+        check_dissimilarities(block, square=False, caller=placement.caller)
     return placement(block, rows=rows)

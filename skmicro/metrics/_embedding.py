@@ -9,9 +9,9 @@ import numbers
 import numpy as np
 from sklearn.utils import check_array, check_consistent_length
 
+from skmicro._dissimilarity import DissimilarityRows, check_dissimilarities, kruskal_stress_rows
 from skmicro._engine import get_torch, resolve_device, torch_threads
 from skmicro._validation import N_JOBS_CONSTRAINT, Interval, validate_params
-from skmicro.manifold._mds import _check_dissimilarities, _kruskal_stress, _Rows
 
 __all__ = ["kruskal_stress", "embedding_r2", "embedding_knn_r2", "regression_angle"]
 
@@ -50,11 +50,11 @@ def kruskal_stress(D, embedding, *, device="auto", n_jobs=None):
     """
     D = check_array(D, dtype=[np.float64, np.float32], input_name="D")
     E = check_array(embedding, dtype=np.float64, input_name="embedding")
-    _check_dissimilarities(D, square=True, caller="kruskal_stress", name="D")
+    check_dissimilarities(D, square=True, caller="kruskal_stress", name="D")
     check_consistent_length(D, E)
     dev = resolve_device(device, caller="kruskal_stress")
     with torch_threads(n_jobs), get_torch().inference_mode():
-        return _kruskal_stress(_Rows(D, dev), E, dev)
+        return kruskal_stress_rows(DissimilarityRows(D, dev), E, dev)
 
 
 def _ols(embedding, params):
