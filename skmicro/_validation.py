@@ -22,6 +22,7 @@ objects).
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass, field
 
@@ -29,7 +30,7 @@ import numpy as np
 
 # scikit-learn's private helpers move between releases: this module is the only place that
 # imports them, so a rename is a one-line fix.
-from sklearn.base import _fit_context  # noqa: F401  (re-exported)
+from sklearn.base import _fit_context as _sklearn_fit_context
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     HasMethods,
     Interval,
@@ -66,6 +67,37 @@ N_JOBS_CONSTRAINT = [
     Interval(numbers.Integral, None, -1, closed="right"),
     Interval(numbers.Integral, 1, None, closed="left"),
 ]
+
+
+
+def _fit_context(*, prefer_skip_nested_validation):
+    """scikit-learn's ``_fit_context`` for ``fit`` methods, plus: a fit that raises leaves the
+    estimator exactly as it was before the call.
+
+    scikit-learn's decorator validates the parameters and sets the nested-validation config.
+    Ours also restores the instance dict when the fit fails, so no half-fitted or temporary
+    state survives an error (a fresh estimator keeps only its parameters, ``clone``-equal).
+    """
+    sklearn_decorator = _sklearn_fit_context(
+        prefer_skip_nested_validation=prefer_skip_nested_validation)
+
+    def decorator(fit_method):
+        validated_fit = sklearn_decorator(fit_method)
+
+        @functools.wraps(validated_fit)
+        def wrapper(estimator, *args, **kwargs):
+            before = dict(vars(estimator))  # attributes are rebound by fit, never mutated
+            try:
+                return validated_fit(estimator, *args, **kwargs)
+            except BaseException:
+                vars(estimator).clear()
+                vars(estimator).update(before)
+                raise
+
+        return wrapper
+
+    return decorator
+
 
 # ITU-R BT.709 luma weights, the ones scikit-image's rgb2gray uses.
 _LUMA = np.array([0.2125, 0.7154, 0.0721], dtype=np.float32)

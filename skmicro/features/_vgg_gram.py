@@ -214,13 +214,11 @@ default="vgg19-normalized"
                 f"{', '.join(map(repr, vgg.WEIGHT_CHOICES))}, None (random weights) or the path "
                 f"of an existing weight file. Got {w!r} instead."
             )
-        self._checked = (tuple(layers), weights)
+        # Fitted attributes, set here because the image check that follows needs the layers.
+        self.layers_, self.layer_weights_ = tuple(layers), weights
 
     def _min_shape(self):
-        # During fit the freshly checked layers, afterwards the fitted ones.
-        checked = getattr(self, "_checked", None)
-        layers = checked[0] if checked is not None else self.layers_
-        n_pools = max(_vgg19().pools_before(lay) for lay in layers)
+        n_pools = max(_vgg19().pools_before(lay) for lay in self.layers_)
         return (2**n_pools, 2**n_pools)
 
     def _preprocessing(self):
@@ -232,8 +230,6 @@ default="vgg19-normalized"
     def _fit_images(self, images):
         vgg = _vgg19()
         name = type(self).__name__
-        self.layers_, self.layer_weights_ = self._checked
-        del self._checked
         # One integer seed drawn at fit: transform is deterministic and the network cache key
         # is hashable, whatever random_state was.
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
