@@ -24,7 +24,8 @@ _LAZY = {
     "PrecisionFallbackWarning": "skmicro._engine",
 }
 _SUBMODULES = (
-    "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "synthesis",
+    "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "reproduce",
+    "synthesis",
 )
 
 __all__ = sorted(_LAZY) + ["clear_caches", "__version__"]
