@@ -11,7 +11,7 @@ import os
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -293,8 +293,7 @@ def is_cuda_oom(exc):
     )
 
 
-def map_batches(func, array, *, batch_size, device, progress=None, caller="skmicro",
-                grad=False):
+def map_batches(func, array, *, batch_size, device, progress=None, caller="skmicro"):
     """Apply ``func`` to consecutive batches of ``array`` on ``device``; return numpy float32.
 
     Parameters
@@ -308,8 +307,6 @@ def map_batches(func, array, *, batch_size, device, progress=None, caller="skmic
         Images per batch. A CUDA out-of-memory error halves it and retries the same batch.
     device : torch.device
     progress : object with ``update(n)``, optional
-    grad : bool
-        Run without ``torch.inference_mode`` (for callers that need autograd).
 
     Returns
     -------
@@ -328,8 +325,7 @@ def map_batches(func, array, *, batch_size, device, progress=None, caller="skmic
     out = None
     start = 0
     size = max(1, int(batch_size))
-    ctx = nullcontext() if grad else torch.inference_mode()
-    with ctx:
+    with torch.inference_mode():
         while start < n:
             stop = min(start + size, n)
             try:

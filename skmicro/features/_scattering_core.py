@@ -229,7 +229,7 @@ def _chunk_elems(device):
     return 1 << 18 if device.type == "cpu" else 1 << 24
 
 
-def scattering_coefficients(x, bank, J, L, max_order, average, chunk_elems=None):
+def scattering_coefficients(x, bank, J, L, max_order, average):
     """Scattering coefficients of a batch of same-size images.
 
     Parameters
@@ -238,8 +238,6 @@ def scattering_coefficients(x, bank, J, L, max_order, average, chunk_elems=None)
     bank : dict from :func:`get_filter_bank`
     J, L, max_order : int
     average : {"global", "local"}
-    chunk_elems : int or None
-        Complex elements of one filtered chunk (bounds peak memory; None: by device).
 
     Returns
     -------
@@ -248,7 +246,7 @@ def scattering_coefficients(x, bank, J, L, max_order, average, chunk_elems=None)
         S2 is dense with zeros where ``j2 <= j1``.
     """
     torch = get_torch()
-    chunk = chunk_elems or _chunk_elems(x.device)
+    chunk = _chunk_elems(x.device)
     xp = x.index_select(-2, bank["rows"]).index_select(-1, bank["cols"])
     S0 = _reduce(xp, 0, J, bank, average)
     X = _fft2_real(xp)
