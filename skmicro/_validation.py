@@ -432,11 +432,14 @@ def _check_tabular(X, image_shape, channels, min_shape, estimator, reset, name, 
         w = d // h if d % h == 0 else -1
     if h < 1 or w < 1 or h * w != d:
         raise ValueError(
-            f"{caller}: image_shape={tuple(image_shape)} does not fit rows of {d} features in "
-            f"{name}; h * w must equal the number of columns."
+            f"{caller}: image_shape={tuple(image_shape)} does not fit the rows of {name} "
+            f"(n_features={d}); h * w must equal the number of columns."
         )
     img = as_float32(arr, name=name, caller=caller).reshape(n, h, w)
     _finite_or_raise(img, name, caller)
     img = _convert_channels(img, channels, name, caller)
-    _check_min_shape((h, w), min_shape, name, caller)
+    # Say where the image size came from: the table's width and image_shape.
+    _check_min_shape((h, w), min_shape,
+                     f"{name} (rows of n_features={d} with image_shape={tuple(image_shape)})",
+                     caller)
     return ImageSet([(np.arange(n), img)], n_samples=n, from_tabular=True)

@@ -1,11 +1,13 @@
 """scikit-learn's estimator checks over every skmicro estimator, in one place.
 
 Image transformers take 2-D tabular input through ``image_shape``; the checks use
-``image_shape=(1, -1)`` so every row becomes a 1-row image of any width. Each expected failure
-is listed with its reason.
+``image_shape=(1, -1)`` so every row becomes a 1-row image of any width (scattering, which needs
+at least 2x2 pixels, uses 2-row images). Each expected failure is listed with its reason.
 """
 
+import numpy as np
 import pytest
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmicro import (
@@ -15,6 +17,7 @@ from skmicro import (
     ScatteringFeatures,
     VGGGramFeatures,
 )
+from skmicro._validation import ImageSet, check_images
 from skmicro.preprocessing import (
     CropDataBar,
     NormalizeContrast,
@@ -30,24 +33,30 @@ _MDS_NOT_REFIT = (
     "gives 0.003, eps=1e-12 3e-5 (tests/test_mds.py checks that)"
 )
 
-# sklearn's check data are tables of 1 to 10 columns, i.e. 1xd images here; scattering needs at
-# least 2**J >= 2 pixels per side and refuses smaller images with a clear ValueError, as it must,
-# so every check that fits on such a table fails for that reason only. Scattering's own tests
-# cover clone, pickling, GridSearchCV, set_params and pandas output on real images.
-_TOO_SMALL = "sklearn's check data are 1xd images (d <= 10); scattering needs >= 2**J = 2 rows"
-_SCATTERING_FAILED = {name: _TOO_SMALL for name in [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
-    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array",
-    "check_transformer_general", "check_transformer_preserve_dtypes",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
-    "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
-    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
-    "check_fit2d_predict1d",
-]}
+# Scattering with J >= 1 needs images of at least 2x2 pixels (kymatio's reflect padding by
+# 2**J), so it reads the check tables as 2-row images (image_shape=(2, -1)): tables of 4 and 10
+# columns (2x2, 2x5 images) pass every check. The checks below use tables of 2, 3 or 5 columns;
+# no h x w layout of 2, 3 or 5 pixels is at least 2x2, so any correct scattering estimator must
+# refuse them (it does, with a ValueError naming n_features and image_shape). Size is the only
+# cause: with the same tables upsampled to larger images each of these checks passes.
+_SCATTERING_TABLE_COLUMNS = {
+    "check_estimators_overwrite_params": 2, "check_estimators_fit_returns_self": 2,
+    "check_readonly_memmap_input": 2, "check_fit_idempotent": 2,
+    "check_fit_check_is_fitted": 2, "check_n_features_in": 2,
+    "check_fit_score_takes_y": 3, "check_dont_overwrite_parameters": 3,
+    "check_pipeline_consistency": 3, "check_estimators_nan_inf": 3,
+    "check_estimators_pickle": 3, "check_f_contiguous_array_estimator": 3,
+    "check_transformer_data_not_an_array": 3, "check_transformer_general": 3,
+    "check_transformer_preserve_dtypes": 3, "check_methods_sample_order_invariance": 3,
+    "check_methods_subset_invariance": 3, "check_dict_unchanged": 3,
+    "check_fit2d_predict1d": 3,
+    "check_estimators_dtypes": 5,
+}
+_SCATTERING_FAILED = {
+    name: (f"the check's table has {d} columns: {d} pixels make no image of at least 2x2, "
+           "the smallest a scattering with J >= 1 accepts")
+    for name, d in _SCATTERING_TABLE_COLUMNS.items()
+}
 
 # (estimator, {check name: reason it is expected to fail})
 CASES = [
@@ -56,7 +65,7 @@ CASES = [
                      random_state=0), {}),
     (VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
                      n_components=8, random_state=0), {}),
-    (ScatteringFeatures(J=1, L=2, image_shape=(1, -1), device="cpu"), _SCATTERING_FAILED),
+    (ScatteringFeatures(J=1, L=2, image_shape=(2, -1), device="cpu"), _SCATTERING_FAILED),
     (PairwiseDistances(device="cpu"), {}),
     (MDSEmbedder(random_state=0, device="cpu"), {
         "check_transformer_general": _MDS_NOT_REFIT,
@@ -83,3 +92,21 @@ def test_sklearn_compatible_estimator(estimator, check):
 @pytest.mark.parametrize("estimator", [est for est, _ in CASES], ids=lambda e: type(e).__name__)
 def test_every_expected_failure_has_a_reason(estimator):
     assert all(isinstance(r, str) and len(r) > 20 for r in _EXPECTED[id(estimator)].values())
+
+
+class _UpsampledScattering(ScatteringFeatures):
+    """Diagnostic only: reads each table row as a 1 x d image and repeats every pixel 2 x 2, so
+    the same check runs on images large enough for scattering. Not a check of compliance (it
+    changes the input); it shows that size is the only reason for the failures listed above."""
+
+    def _validate_images(self, X, *, reset):
+        images = check_images(X, image_shape=self.image_shape, estimator=self, reset=reset)
+        upsampled = [(idx, np.kron(arr, np.ones((1, 2, 2), np.float32)))
+                     for idx, arr in images.groups]
+        return ImageSet(upsampled, n_samples=images.n_samples, from_tabular=images.from_tabular)
+
+
+@pytest.mark.parametrize("check_name", sorted(_SCATTERING_TABLE_COLUMNS))
+def test_scattering_expected_failures_are_about_image_size_only(check_name):
+    check = getattr(estimator_checks, check_name)
+    check("ScatteringFeatures", _UpsampledScattering(J=1, L=2, image_shape=(1, -1), device="cpu"))

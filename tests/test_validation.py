@@ -115,8 +115,14 @@ def test_mixed_sizes_rejected_when_not_allowed():
         check_images([np.zeros((4, 4)), np.zeros((5, 5))], allow_mixed_sizes=False)
 
 
+def test_too_small_tabular_images_name_the_table_width_and_image_shape():
+    with pytest.raises(ValueError, match=r"at least 2x2 pixels, but in X \(rows of n_features=3 "
+                                         r"with image_shape=\(1, -1\)\) images are 1x3"):
+        check_images(np.zeros((2, 3)), image_shape=(1, -1), min_shape=(2, 2))
+
+
 def test_image_shape_must_fit_the_row():
-    with pytest.raises(ValueError, match="does not fit rows of 10"):
+    with pytest.raises(ValueError, match=r"does not fit the rows of X \(n_features=10\)"):
         check_images(np.zeros((2, 10)), image_shape=(3, 3))
 
 
