@@ -69,7 +69,6 @@ N_JOBS_CONSTRAINT = [
 ]
 
 
-
 def _fit_context(*, prefer_skip_nested_validation):
     """scikit-learn's ``_fit_context`` for ``fit`` methods, plus: a fit that raises leaves the
     estimator exactly as it was before the call.
