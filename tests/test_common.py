@@ -57,6 +57,12 @@ _SCATTERING_FAILED = {
            "the smallest a scattering with J >= 1 accepts")
     for name, d in _SCATTERING_TABLE_COLUMNS.items()
 }
+# Measured beside the size: with several threads a batch is split between them and a row's
+# float32 rounding depends on which images share its part (up to ~2.3e-7 relative), more
+# than this check's rtol=1e-7, atol=1e-9 allow; with n_jobs=1 permuted rows are identical.
+_SCATTERING_FAILED["check_methods_sample_order_invariance"] += (
+    "; also, with n_jobs > 1 rows differ by float32 rounding (~2e-7 relative) with the "
+    "batch split, above the check's rtol=1e-7 (identical with n_jobs=1)")
 
 # (estimator, {check name: reason it is expected to fail})
 CASES = [
@@ -97,7 +103,8 @@ def test_every_expected_failure_has_a_reason(estimator):
 class _UpsampledScattering(ScatteringFeatures):
     """Diagnostic only: reads each table row as a 1 x d image and repeats every pixel 2 x 2, so
     the same check runs on images large enough for scattering. Not a check of compliance (it
-    changes the input); it shows that size is the only reason for the failures listed above."""
+    changes the input); it shows that size is the only reason for the failures listed above
+    (with n_jobs=1, see the sample-order note)."""
 
     def _validate_images(self, X, *, reset):
         images = check_images(X, image_shape=self.image_shape, estimator=self, reset=reset)
@@ -109,4 +116,5 @@ class _UpsampledScattering(ScatteringFeatures):
 @pytest.mark.parametrize("check_name", sorted(_SCATTERING_TABLE_COLUMNS))
 def test_scattering_expected_failures_are_about_image_size_only(check_name):
     check = getattr(estimator_checks, check_name)
-    check("ScatteringFeatures", _UpsampledScattering(J=1, L=2, image_shape=(1, -1), device="cpu"))
+    check("ScatteringFeatures",
+          _UpsampledScattering(J=1, L=2, image_shape=(1, -1), device="cpu", n_jobs=1))
