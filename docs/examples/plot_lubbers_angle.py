@@ -21,6 +21,7 @@ The full reproduction (all noise amplitudes, trials and the grid task) is
 ``skmicro reproduce lubbers2017``; see the reproduction page for its tables and figures.
 """
 
+# sphinx_gallery_thumbnail_number = 2
 import matplotlib.pyplot as plt
 import numpy as np
 
