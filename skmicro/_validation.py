@@ -49,7 +49,6 @@ __all__ = [
     "rgb_to_gray",
     "HasMethods",
     "Interval",
-    "Options",
     "StrOptions",
     "N_JOBS_CONSTRAINT",
     "IMAGE_SHAPE_CONSTRAINT",
