@@ -10,8 +10,6 @@ first use, so ``import skmicro`` stays fast.
 
 from importlib import import_module
 
-from skmicro._cache import clear_caches
-
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
@@ -22,13 +20,14 @@ _LAZY = {
     "MDSEmbedder": "skmicro.manifold._mds",
     "AngleRecoveryScorer": "skmicro.metrics._angle",
     "PrecisionFallbackWarning": "skmicro._engine",
+    "clear_caches": "skmicro._cache",
 }
 _SUBMODULES = (
     "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "reproduce",
     "synthesis",
 )
 
-__all__ = sorted(_LAZY) + ["clear_caches", "__version__"]
+__all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name):

@@ -50,3 +50,11 @@ def test_importing_skmicro_and_its_descriptors_loads_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=PACKAGE.parent)
     assert out.stdout.strip() == "False"
+
+
+def test_bare_import_loads_no_numpy_and_clear_caches_resolves_lazily():
+    code = ("import sys, skmicro; print('numpy' in sys.modules); skmicro.clear_caches(); "
+            "print(callable(skmicro.clear_caches))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=PACKAGE.parent)
+    assert out.stdout.split() == ["False", "True"]
