@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._validation import check_image_shape_param, check_images
+from .._validation import _fit_context, check_images
 
 _EXTRA_HINT = "Install the preprocessing extra: pip install 'skmicro[preprocessing]'."
 
@@ -42,13 +42,13 @@ class ImageToImageTransformer(TransformerMixin, BaseEstimator):
 
     def _check_params(self):
         self._validate_params()
-        check_image_shape_param(self.image_shape, caller=type(self).__name__)
 
     def _validate_images(self, X, *, reset):
         return check_images(
             X, image_shape=self.image_shape, channels="gray", estimator=self, reset=reset
         )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and the images; nothing is learned.
 
@@ -63,7 +63,7 @@ class ImageToImageTransformer(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        self._check_params()
+        self._check_params()  # combinations of parameters, beyond the constraints
         self._validate_images(X, reset=True)
         return self
 

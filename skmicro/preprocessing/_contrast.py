@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import Interval, StrOptions
+from .._validation import IMAGE_SHAPE_CONSTRAINT, Interval, StrOptions
 from ._base import ImageToImageTransformer, import_skimage
 
 
@@ -56,7 +56,7 @@ class NormalizeContrast(ImageToImageTransformer):
         "percentiles": [tuple, list],
         "clip_limit": [Interval(numbers.Real, 0, 1, closed="right")],
         "kernel_size": [None, Interval(numbers.Integral, 1, None, closed="left")],
-        "image_shape": [None, tuple, list],
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
     }
 
     def __init__(self, method="percentile", *, percentiles=(1.0, 99.0), clip_limit=0.01,

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import Interval, StrOptions, as_float32
+from .._validation import IMAGE_SHAPE_CONSTRAINT, Interval, StrOptions, as_float32
 from ._base import ImageToImageTransformer
 
 # A text line with tall glyphs can push a row or two below the uniform fraction; the band
@@ -157,7 +157,7 @@ class CropDataBar(ImageToImageTransformer):
         "max_fraction": [Interval(numbers.Real, 0, 0.5, closed="right")],
         "min_uniform_fraction": [Interval(numbers.Real, 0, 1, closed="right")],
         "tolerance": [Interval(numbers.Real, 0, None, closed="left")],
-        "image_shape": [None, tuple, list],
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
     }
 
     def __init__(self, rows=None, *, position="auto", max_fraction=0.25,

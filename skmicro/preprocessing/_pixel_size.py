@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import Interval
+from .._validation import IMAGE_SHAPE_CONSTRAINT, Interval
 from ._base import ImageToImageTransformer, import_skimage
 
 _HOW_TO_SUPPLY = (
@@ -105,7 +105,7 @@ class RescalePixelSize(ImageToImageTransformer):
         "target_pixel_size": [Interval(numbers.Real, 0, None, closed="neither")],
         "pixel_size": [None, Interval(numbers.Real, 0, None, closed="neither"), "array-like"],
         "order": [Interval(numbers.Integral, 0, 5, closed="both")],
-        "image_shape": [None, tuple, list],
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
     }
 
     def __init__(self, target_pixel_size, *, pixel_size=None, order=1, image_shape=None):

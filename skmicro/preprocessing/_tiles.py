@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from .._validation import (
+    IMAGE_SHAPE_CONSTRAINT,
     HasMethods,
     Interval,
     StrOptions,
@@ -172,7 +173,7 @@ class TiledFeatures(TransformerMixin, BaseEstimator):
         "stride": [None, Interval(numbers.Integral, 1, None, closed="left"), tuple, list],
         "aggregate": [StrOptions({"mean", "mean_std"})],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "image_shape": [None, tuple, list],
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
     }
 
     def __init__(self, descriptor, *, tile_size=256, stride=None, aggregate="mean",
