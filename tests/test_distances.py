@@ -108,3 +108,26 @@ def test_batch_size_sets_the_blocks_and_verbose_counts_rows(capsys, monkeypatch)
     np.testing.assert_allclose(est.transform(Y), cdist(Y, X), atol=1e-10)
     assert sizes == [3, 3, 1]
     assert "7/7" in capsys.readouterr().err  # the progress bar reached every row
+
+
+def test_float32_rows_with_a_common_offset_keep_their_digits():
+    # |x|^2 + |y|^2 - 2 x.y on rows near (1000, ..., 1000) cancels ~7 digits in float32 (the old
+    # expanded form was off by 23% of the largest distance); centring on the reference mean and
+    # recomputing near pairs directly keep float32 accuracy against float64 scipy.
+    rng = np.random.default_rng(1)
+    A = (1000 + rng.normal(size=(300, 50))).astype(np.float32)
+    B = (1000 + rng.normal(size=(40, 50))).astype(np.float32)
+    ref = cdist(A.astype(np.float64), B.astype(np.float64))
+    got = blockwise_distances(A, B, device="cpu", batch_size=64)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * ref.max())
+
+
+def test_transform_of_the_training_rows_has_a_zero_diagonal():
+    # Long float32 rows with large norms (like VGG Gram rows): a row's distance to itself is
+    # 0 to float32 rounding of |x - x|^2 = 0, not the cancellation error of the expanded form.
+    rng = np.random.default_rng(2)
+    F = (50 + rng.normal(size=(30, 20_000))).astype(np.float32)
+    D = PairwiseDistances(device="cpu").fit(F).transform(F)
+    assert np.abs(np.diag(D)).max() == 0.0
+    ref = cdist(F.astype(np.float64), F.astype(np.float64))
+    np.testing.assert_allclose(D, ref, rtol=1e-5, atol=1e-6 * ref.max())
