@@ -13,6 +13,7 @@ from sklearn.base import clone
 from skmicro import PrecisionFallbackWarning, VGGGramFeatures
 from skmicro.features import _vgg19 as vgg
 from skmicro.features._vgg_gram import _projection, srht
+from tests._gradcheck import directional_derivative_check
 
 RNG = np.random.default_rng(42)
 IMAGES = RNG.random((5, 16, 16, 3)).astype(np.float32)
@@ -254,16 +255,6 @@ def test_bf16_support_reads_cpu_flags(monkeypatch):
 
 
 # ------------------------------------------------------------------ transform_tensor
-def directional_derivative_check(fn, x, seed=0, h=3e-4):
-    """Autograd's derivative of ``fn`` along a random direction vs a central difference."""
-    d = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
-    x = x.clone().requires_grad_(True)
-    fn(x).backward()
-    with torch.no_grad():
-        numeric = (fn(x + h * d) - fn(x - h * d)) / (2 * h)
-    return float((x.grad * d).sum()), float(numeric)
-
-
 def test_transform_tensor_is_transform_and_differentiable():
     vgg = VGGGramFeatures(weights=None, layers=["conv1_1", "conv2_1"], random_state=0,
                           device="cpu").fit(IMAGES)
