@@ -52,15 +52,19 @@ _CANCELLATION = 1e-3
 
 
 def _prepare(A, metric, device, dtype, center=None):
+    """Rows on the device, with their squared norms and the centre used (euclidean: the rows
+    are moved by ``center``, by default their own mean; distances do not change, and a common
+    offset stops costing digits)."""
     torch = get_torch()
     t = host_tensor(A).to(device=device, dtype=dtype)
     if metric == "cosine":
         norms = torch.linalg.vector_norm(t, dim=1, keepdim=True)
         t = t / torch.where(norms > 0, norms, torch.ones_like(norms))
-        return t, None
-    if center is not None:  # distances do not move; a common offset stops costing digits
-        t = t - center
-    return t, (t * t).sum(dim=1)
+        return t, None, None
+    if center is None:
+        center = t.mean(dim=0)
+    t = t - center
+    return t, (t * t).sum(dim=1), center
 
 
 def _refine_near_pairs(sq, xt, xsq, yt, ysq, ysq_max):
@@ -119,10 +123,7 @@ def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="auto", dtype=
     if dtype is None:
         dtype = torch.float64 if np.asarray(X).dtype == np.float64 else torch.float32
     same = Y is None
-    center = None
-    if metric == "euclidean":  # any point near the rows will do: their mean
-        center = host_tensor(X if same else Y).to(device=device, dtype=dtype).mean(dim=0)
-    yt, ysq = _prepare(X if same else Y, metric, device, dtype, center)
+    yt, ysq, center = _prepare(X if same else Y, metric, device, dtype)
     ysq_max = None if ysq is None else ysq.max()
     n = len(X)
     step = block_rows(len(yt), _BLOCK_ELEMENTS, batch_size)
@@ -132,7 +133,7 @@ def iter_distance_blocks(X, Y=None, *, metric="euclidean", device="auto", dtype=
             if same:
                 xt, xsq = yt[start:stop], (None if ysq is None else ysq[start:stop])
             else:
-                xt, xsq = _prepare(X[start:stop], metric, device, dtype, center)
+                xt, xsq, _ = _prepare(X[start:stop], metric, device, dtype, center)
             # One GEMM per block on centred rows; the expanded form loses digits only for
             # nearly equal rows, which are recomputed directly (the diagonal is exact for X is Y).
             block = xt @ yt.T
