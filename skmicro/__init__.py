@@ -24,7 +24,7 @@ _LAZY = {
 }
 _SUBMODULES = (
     "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "reproduce",
-    "synthesis",
+    "synthesis", "workflow",
 )
 
 __all__ = sorted(_LAZY) + ["__version__"]

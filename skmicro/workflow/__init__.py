@@ -1,0 +1,9 @@
+"""The user's route: a folder of micrographs -> a features table -> a cross-validated answer.
+
+Functions here compose the public estimators (no new math). pandas, scikit-learn and matplotlib
+are imported inside the functions, so importing this package stays cheap.
+"""
+
+from ._join import join_table, parse_table_column, read_table
+
+__all__ = ["join_table", "parse_table_column", "read_table"]
