@@ -21,6 +21,7 @@ _LAZY = {
     "AngleRecoveryScorer": "skmicro.metrics._angle",
     "PrecisionFallbackWarning": "skmicro._engine",
     "clear_caches": "skmicro._cache",
+    "evaluate_features": "skmicro.workflow._evaluate",
 }
 _SUBMODULES = (
     "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "reproduce",

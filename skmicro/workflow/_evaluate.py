@@ -1,0 +1,488 @@
+"""Cross-validate each descriptor of a features table against a measured property."""
+
+from __future__ import annotations
+
+import numbers
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .._engine import progress_bar
+from .._validation import Interval, validate_params
+from ._join import _few, join_table, parse_table_column, read_table
+
+__all__ = ["evaluate_features", "format_table", "read_features"]
+
+META = "meta"
+SEP = "__"
+MODELS = ("ridge", "knn")
+COLUMNS = ["descriptor", "model", "n_features", "r2_mean", "r2_std", "r2_min", "r2_pooled",
+           "mae", "n_samples", "n_splits"]
+BASELINE = ("baseline", "training mean")
+
+
+def read_features(features):
+    """A features table (``describe_folder``'s format) from a DataFrame or a .parquet/.csv file.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame or str or path-like
+        One row per micrograph, indexed by its relative path ("file"); descriptor columns
+        ``"{descriptor}__{feature}"`` and metadata columns ``"meta__..."``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The table (a DataFrame passed in is returned as it is, not copied).
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        Not a .parquet or .csv file, or no descriptor column (the columns found are listed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmicro.workflow import read_features
+    >>> table = pd.DataFrame({"power_spectrum__S_r0": [1.0], "meta__height": [64]},
+    ...                      index=pd.Index(["a.tif"], name="file"))
+    >>> read_features(table) is table
+    True
+    """
+    import pandas as pd
+
+    if isinstance(features, pd.DataFrame):
+        frame, source = features, "The features table"
+    elif isinstance(features, (str, os.PathLike)):
+        path = Path(features)
+        source = f"Features file {str(path)!r}"
+        if not path.is_file():
+            raise FileNotFoundError(f"{source} does not exist; make one with `skmicro features "
+                                    "FOLDER --out features.parquet`.")
+        suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix == ".csv":
+            frame = pd.read_csv(path, index_col=0)
+            frame.index = frame.index.astype(str)
+        else:
+            raise ValueError(f"{source}: expected a .parquet or .csv features table, got a "
+                             f"{suffix or 'suffix-less'} file.")
+    else:
+        raise TypeError(f"features must be a pandas DataFrame or a .parquet/.csv path; got "
+                        f"{type(features).__name__}.")
+    if not _descriptor_columns(frame):
+        raise ValueError(
+            f"{source} is not a features table: no descriptor column named "
+            f"'DESCRIPTOR__FEATURE' (other than 'meta__...'). Its columns: "
+            f"{_few(frame.columns)}. Make one with `skmicro features FOLDER --out "
+            "features.parquet` (skmicro.workflow.describe_folder).")
+    return frame
+
+
+def _descriptor_columns(frame):
+    """``{descriptor: [columns]}`` in column order; meta and unprefixed columns left out."""
+    blocks = {}
+    for column in frame.columns:
+        prefix, sep, _ = str(column).partition(SEP)
+        if sep and prefix and prefix != META:
+            blocks.setdefault(prefix, []).append(column)
+    return blocks
+
+
+def _align(values, index, what):
+    """A 1-D object array aligned with the features rows (by label for a matching Series)."""
+    import pandas as pd
+
+    if isinstance(values, pd.Series) and set(values.index) >= set(index):
+        if values.index.has_duplicates:
+            raise ValueError(f"{what}: the Series index repeats labels; give one value per row.")
+        return values.reindex(index).to_numpy()
+    values = np.asarray(values, dtype=object if not isinstance(values, np.ndarray) else None)
+    if values.ndim != 1 or len(values) != len(index):
+        raise ValueError(f"{what} must give one value per features row ({len(index)}), in the "
+                         f"table's order; got shape {values.shape}.")
+    return values
+
+
+def _is_table_column(spec):
+    """``"TABLE:COLUMN"`` or ``(table, "COLUMN")`` (a file or a DataFrame), not values."""
+    return isinstance(spec, str) or (
+        isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], str)
+        and (isinstance(spec[0], (str, os.PathLike)) or hasattr(spec[0], "columns")))
+
+
+def _resolve_target(frame, target):
+    """(values, name, spreadsheet or None) from an array, a Series or "TABLE:COLUMN"."""
+    import pandas as pd
+
+    if _is_table_column(target):
+        table, column = parse_table_column(target)
+        source = f"table {str(table)!r}" if not isinstance(table, pd.DataFrame) else "the table"
+        sheet = table if isinstance(table, pd.DataFrame) else read_table(table)
+        if column not in sheet.columns:
+            raise ValueError(f"Column {column!r} is not in {source}; its columns are: "
+                             f"{', '.join(repr(str(c)) for c in sheet.columns)}.")
+        joined = join_table(frame, sheet)
+        return joined[column].to_numpy(), str(column), joined
+    name = getattr(target, "name", None)
+    return _align(target, frame.index, "target"), str(name) if name else "target", None
+
+
+def _resolve_groups(frame, groups, joined):
+    if groups is None:
+        return None
+    if isinstance(groups, str) and joined is not None and groups in joined.columns:
+        return joined[groups].to_numpy()
+    if _is_table_column(groups):
+        if isinstance(groups, str) and ":" not in groups:
+            where = ("the target's spreadsheet, whose columns are: "
+                     + ", ".join(repr(str(c)) for c in joined.columns)) if joined is not None \
+                else "a spreadsheet: give the target as 'TABLE.csv:COLUMN', or groups as " \
+                     "'TABLE.csv:COLUMN' or an array"
+            raise ValueError(f"groups={groups!r} is not a column of {where}.")
+        table, column = parse_table_column(groups)
+        sheet = table if hasattr(table, "columns") else read_table(table)
+        if column not in sheet.columns:
+            raise ValueError(f"groups column {column!r} is not in the table; its columns are: "
+                             f"{', '.join(repr(str(c)) for c in sheet.columns)}.")
+        return join_table(frame, sheet)[column].to_numpy()
+    return _align(groups, frame.index, "groups")
+
+
+def _numeric_target(values, name):
+    import pandas as pd
+
+    numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+    bad = [v for v, x in zip(values, numeric) if np.isnan(x) and not pd.isna(v)]
+    if bad:
+        raise ValueError(f"The target {name!r} must be numeric (evaluate fits regressors); "
+                         f"these values are not numbers: {_few(bad)}. Give a numeric column, "
+                         "or encode the classes as numbers first.")
+    if np.isinf(numeric).any():
+        raise ValueError(f"The target {name!r} has infinite values; give finite numbers.")
+    return numeric
+
+
+def _group_codes(groups, index):
+    """Integer codes; a row without a group becomes a group of its own (with a warning)."""
+    import pandas as pd
+
+    codes, _ = pd.factorize(pd.Series(groups, dtype=object), use_na_sentinel=True)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        warnings.warn(f"{missing.size} rows have no group; each is kept as a group of its own: "
+                      f"{_few(index[missing])}.", UserWarning, stacklevel=3)
+        codes = codes.copy()
+        codes[missing] = codes.max(initial=-1) + 1 + np.arange(missing.size)
+    return codes
+
+
+def _splitter(cv, n_samples, groups, random_state):
+    from sklearn.model_selection import GroupKFold, KFold
+
+    units, what = (n_samples, "samples") if groups is None else (len(np.unique(groups)), "groups")
+    if units < 2:
+        raise ValueError(f"Cross-validation needs at least 2 {what}; got {units}.")
+    if cv > units:
+        warnings.warn(f"cv={cv} folds but only {units} {what}: using {units} folds "
+                      f"(leave-one-{what[:-1]}-out).", UserWarning, stacklevel=3)
+        cv = units
+    if groups is None:
+        return KFold(cv, shuffle=True, random_state=random_state), cv
+    return GroupKFold(cv, shuffle=True, random_state=random_state), cv
+
+
+def _model_factories(models):
+    """``[(name, make(n_train) -> unfitted regressor)]``."""
+    from sklearn.base import clone
+    from sklearn.linear_model import RidgeCV
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if isinstance(models, str) or not len(models):
+        raise ValueError(f"models must be a non-empty list of 'ridge', 'knn' or regressors; got "
+                         f"{models!r}.")
+    out = []
+    for model in models:
+        if model == "ridge":
+            # RidgeCV picks alpha by efficient leave-one-out on the training fold only; the grid
+            # scales with the number of features (the trace of the scaled X^T X is n * p).
+            out.append(("ridge", lambda n, p: make_pipeline(
+                StandardScaler(), RidgeCV(alphas=max(p, 1) * np.logspace(-4, 3, 15)))))
+        elif model == "knn":
+            out.append(("knn", lambda n, p: make_pipeline(
+                StandardScaler(), KNeighborsRegressor(n_neighbors=max(1, min(5, n - 1))))))
+        elif hasattr(model, "fit") and hasattr(model, "predict"):
+            out.append((type(model).__name__, lambda n, p, m=model: clone(m)))
+        else:
+            raise ValueError(f"Unknown model {model!r}: use 'ridge', 'knn' or a scikit-learn "
+                             "regressor instance.")
+    return out
+
+
+class _Mean:
+    """The baseline: predict the mean of the training fold."""
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def _r2(y, pred):
+    """R^2, or NaN where it is undefined (under 2 samples or a constant target)."""
+    if len(y) < 2:
+        return np.nan
+    ss = np.sum((y - y.mean()) ** 2)
+    return 1.0 - np.sum((y - pred) ** 2) / ss if ss > 0 else np.nan
+
+
+def _cross_validate(make, X, y, splits):
+    """Out-of-fold predictions, per-fold R^2 and per-fold MAE."""
+    oof = np.empty_like(y)
+    r2, mae = [], []
+    for train, test in splits:
+        pred = np.asarray(make(len(train)).fit(X[train], y[train]).predict(X[test]), float)
+        oof[test] = pred.ravel()
+        r2.append(_r2(y[test], oof[test]))
+        mae.append(np.mean(np.abs(y[test] - oof[test])))
+    return oof, np.asarray(r2), float(np.mean(mae))
+
+
+def _row(descriptor, model, n_features, y, oof, r2, mae, n_splits):
+    finite = r2[np.isfinite(r2)]
+    stats = (finite.mean(), finite.std(), finite.min()) if finite.size else (np.nan,) * 3
+    return dict(zip(COLUMNS, (descriptor, model, n_features, *stats, _r2(y, oof), mae,
+                              len(y), n_splits)))
+
+
+def _figure(path, y, oof, descriptor, model, r2, target_name):
+    """Predicted (out of fold) against measured, identity line, R^2 in the title."""
+    from matplotlib.figure import Figure  # no pyplot: no backend state, Agg when saved
+    from sklearn.metrics import PredictionErrorDisplay
+
+    fig = Figure(figsize=(4.5, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    PredictionErrorDisplay.from_predictions(y, oof, kind="actual_vs_predicted", ax=ax)
+    ax.set_xlabel(f"predicted {target_name} (out of fold)")
+    ax.set_ylabel(f"measured {target_name}")
+    ax.set_title(f"{descriptor}, {model}: R$^2$ = {r2:.2f}", fontsize=10)
+    fig.savefig(path, dpi=120)
+
+
+@validate_params(
+    {"features": "no_validation", "target": "no_validation", "groups": "no_validation",
+     "cv": [Interval(numbers.Integral, 2, None, closed="left")],
+     "models": [list, tuple],
+     "descriptors": [None, list, tuple],
+     "random_state": ["random_state"],
+     "figures": [None, str, os.PathLike],
+     "verbose": [Interval(numbers.Integral, 0, None, closed="left"), "boolean"]},
+    prefer_skip_nested_validation=True,
+)
+def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, descriptors=None,
+                      random_state=0, figures=None, verbose=0):
+    """Cross-validate each descriptor of a features table (and their union) against a target.
+
+    For each descriptor (every column prefix of the table other than ``meta``), and for the
+    union of the chosen descriptors when there are several, each model is cross-validated on
+    the same folds, and so is a baseline that predicts the mean of the training fold. This is
+    "which descriptor predicts my property, and how well" without writing a Pipeline.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame or str or path-like
+        A features table (``describe_folder``'s output) or its .parquet/.csv file.
+    target : str, tuple, pandas.Series or array-like
+        The property to predict: ``"TABLE.csv:COLUMN"`` or ``(table, column)`` (a spreadsheet
+        file or DataFrame, joined to the features rows by file name with ``join_table``), or one
+        value per features row (a Series indexed like the table is aligned by label). Rows with
+        a missing target are left out with a warning that names them.
+    groups : str, tuple, array-like or None, default=None
+        Samples that must never be split between training and test folds (e.g. several
+        micrographs of one specimen): a column of the target's spreadsheet, a
+        ``"TABLE.csv:COLUMN"``, or one label per row. Given, folds are GroupKFold; otherwise
+        KFold. A row without a group is a group of its own (with a warning).
+    cv : int, default=5
+        Number of folds; lowered, with a warning, to the number of samples (or groups) when
+        there are fewer.
+    models : sequence of {"ridge", "knn"} or regressors, default=("ridge", "knn")
+        "ridge": StandardScaler + RidgeCV, alpha chosen from ``n_features * 10**[-4 ... 3]``
+        (15 values) by leave-one-out within the training fold (the test fold never tunes
+        anything). "knn": StandardScaler + KNeighborsRegressor with
+        ``k = min(5, n_train - 1)``. A scikit-learn regressor instance is cloned per fold.
+    descriptors : list of str or None, default=None
+        Descriptors to evaluate (column prefixes); None evaluates all of them.
+    random_state : int, RandomState instance or None, default=0
+        Shuffles the samples (KFold) or groups (GroupKFold) into folds.
+    figures : str or path-like or None, default=None
+        Folder (created if missing) for one ``{descriptor}.png`` per descriptor: the out-of-fold
+        predictions of its best model (highest ``r2_pooled``) against the measured values,
+        with the identity line.
+    verbose : int, default=0
+        Show a progress bar over the fits when > 0.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per (descriptor, model), the baseline first, with columns ``descriptor``,
+        ``model``, ``n_features``, ``r2_mean``, ``r2_std``, ``r2_min`` (R^2 of each test fold:
+        mean, standard deviation, worst), ``r2_pooled`` (R^2 of all out-of-fold predictions
+        together, as ``cross_val_predict`` gives them), ``mae`` (mean absolute error, mean over
+        folds), ``n_samples`` and ``n_splits``. ``table.attrs`` holds the target's name, the
+        splitter and the figure paths.
+
+    Raises
+    ------
+    ValueError
+        No descriptor column in the table; a target or groups column missing from the
+        spreadsheet (its columns are listed); micrographs the spreadsheet does not name (a few
+        are listed); a non-numeric target; fewer than 2 samples (or groups) with a target.
+
+    See Also
+    --------
+    join_table : How the spreadsheet's rows are matched to the micrographs.
+
+    Notes
+    -----
+    With few samples a test fold holds a handful of micrographs, and its R^2 (measured against
+    that fold's own mean) swings widely from fold to fold: ``r2_mean`` is noisy and
+    ``r2_min`` can be far below it. ``r2_pooled`` uses every out-of-fold prediction at once
+    and is the steadier figure for small collections; compare each row against the baseline,
+    whose ``r2_pooled`` is slightly below 0 by construction. A test fold of one sample or of a
+    constant target has no R^2 and is left out of ``r2_mean``, ``r2_std`` and ``r2_min``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skmicro.workflow import evaluate_features
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.uniform(0, 1, 20)
+    >>> table = pd.DataFrame({"good__a": y + 0.01 * rng.normal(size=20),
+    ...                       "noise__a": rng.normal(size=20)},
+    ...                      index=pd.Index([f"{i}.tif" for i in range(20)], name="file"))
+    >>> result = evaluate_features(table, y, models=["ridge"])
+    >>> result[["descriptor", "model", "n_features"]].values.tolist()
+    [['baseline', 'training mean', 0], ['good', 'ridge', 1], ['noise', 'ridge', 1], \
+['good+noise', 'ridge', 2]]
+    >>> bool(result["r2_pooled"].iloc[1] > 0.99 > 0.2 > result["r2_pooled"].iloc[2])
+    True
+    """
+    import pandas as pd
+
+    frame = read_features(features)
+    blocks = _descriptor_columns(frame)
+    if descriptors is not None:
+        unknown = [d for d in descriptors if d not in blocks]
+        if unknown or not descriptors:
+            raise ValueError(f"descriptors={list(descriptors)!r} must name descriptors of the "
+                             f"table: {', '.join(map(repr, blocks))}.")
+        blocks = {d: blocks[d] for d in descriptors}
+    if len(blocks) > 1:
+        blocks["+".join(blocks)] = [c for cols in list(blocks.values()) for c in cols]
+    factories = _model_factories(models)
+
+    raw, target_name, joined = _resolve_target(frame, target)
+    y = _numeric_target(raw, target_name)
+    group_values = _resolve_groups(frame, groups, joined)
+    keep = ~np.isnan(y)
+    if not keep.all():
+        warnings.warn(f"{int((~keep).sum())} rows have no {target_name!r} value and are left "
+                      f"out: {_few(frame.index[~keep])}.", UserWarning, stacklevel=2)
+    y = y[keep]
+    index = frame.index[keep]
+    if y.size < 2:
+        raise ValueError(f"Cross-validation needs at least 2 micrographs with a {target_name!r} "
+                         f"value; got {y.size}.")
+    codes = None if group_values is None else _group_codes(group_values[keep], index)
+    splitter, n_splits = _splitter(cv, y.size, codes, random_state)
+    splits = list(splitter.split(np.zeros((y.size, 1)), y, codes))
+
+    used = dict.fromkeys(c for cols in blocks.values() for c in cols)
+    non_numeric = [c for c in used if not pd.api.types.is_numeric_dtype(frame[c])]
+    if non_numeric:
+        raise ValueError(f"Descriptor columns must be numeric; these are not: "
+                         f"{_few(non_numeric)}.")
+    rows, best = [], {}
+    oof, r2, mae = _cross_validate(lambda n: _Mean(), np.zeros((y.size, 0)), y, splits)
+    rows.append(_row(*BASELINE, 0, y, oof, r2, mae, n_splits))
+    with progress_bar(len(blocks) * len(factories), verbose=verbose, desc="evaluate",
+                      unit="model") as bar:
+        for descriptor, cols in blocks.items():
+            X = frame.loc[keep, cols].to_numpy(dtype=np.float64)
+            if not np.isfinite(X).all():
+                bad = index[~np.isfinite(X).all(axis=1)]
+                raise ValueError(f"Descriptor {descriptor!r} has NaN or infinite values in "
+                                 f"rows {_few(bad)}; recompute or drop those rows.")
+            for name, make in factories:
+                oof, r2, mae = _cross_validate(lambda n: make(n, X.shape[1]), X, y, splits)
+                row = _row(descriptor, name, X.shape[1], y, oof, r2, mae, n_splits)
+                rows.append(row)
+                if descriptor not in best or row["r2_pooled"] > best[descriptor][0]:
+                    best[descriptor] = (row["r2_pooled"], name, oof)
+                bar.update()
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table.attrs.update(target=target_name, cv=repr(splitter), figures=[])
+    if figures is not None:
+        folder = Path(figures)
+        folder.mkdir(parents=True, exist_ok=True)
+        for descriptor, (r2_pooled, name, oof) in best.items():
+            path = folder / (re.sub(r"[^\w.+-]", "_", descriptor) + ".png")
+            _figure(path, y, oof, descriptor, name, r2_pooled, target_name)
+            table.attrs["figures"].append(str(path))
+    return table
+
+
+def format_table(table, *, digits=3):
+    """A DataFrame as an aligned Markdown (pipe) table, numbers right-aligned.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Printed without its index (``reset_index()`` first to keep it).
+    digits : int, default=3
+        Decimals of floating-point columns.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmicro.workflow import format_table
+    >>> print(format_table(pd.DataFrame({"model": ["ridge", "knn"], "r2": [0.91234, -0.5]})))
+    | model |     r2 |
+    |:------|-------:|
+    | ridge |  0.912 |
+    | knn   | -0.500 |
+    """
+    import pandas as pd
+
+    cells, right = [], []
+    for column in table.columns:
+        values = table[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if pd.api.types.is_float_dtype(values):
+            text = [("" if pd.isna(v) else f"{v:.{digits}f}") for v in values]
+        else:
+            text = ["" if pd.isna(v) else str(v) for v in values]
+        cells.append([str(column), *text])
+        right.append(numeric)
+    widths = [max(len(s) for s in col) for col in cells]
+    lines = []
+    for i in range(len(table) + 1):
+        parts = [c[i].rjust(w) if r else c[i].ljust(w) for c, w, r in zip(cells, widths, right)]
+        lines.append("| " + " | ".join(parts) + " |")
+    rule = [("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1)) for w, r in zip(widths, right)]
+    lines.insert(1, "|" + "|".join(rule) + "|")
+    return "\n".join(lines)

@@ -1,0 +1,292 @@
+"""Cross-validating descriptors against a measured property (skmicro.workflow.evaluate_features).
+
+The feature tables are built here by calling the estimators directly on generated images whose
+content is known: labyrinthine stripe textures of a known period (a band-pass random field, the
+texture of lamellar pearlite or a spinodal pattern).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
+from sklearn.neighbors import KNeighborsRegressor
+
+from skmicro import PowerSpectrumFeatures
+from skmicro.cli import main
+from skmicro.workflow import evaluate_features, read_features
+
+SIZE = 64
+
+
+def _stripes(periods, rng):
+    """Isotropic stripe textures whose power spectrum is a ring at 1 / period."""
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(SIZE), np.fft.fftfreq(SIZE), indexing="ij"))
+    return np.stack([np.fft.ifft2(np.fft.fft2(rng.normal(size=(SIZE, SIZE)))
+                                  * np.exp(-((f - 1 / p) / 0.02) ** 2 / 2)).real
+                     for p in periods]).astype(np.float32)
+
+
+def _table(blocks, files):
+    """A features table in describe_folder's format from {descriptor: (estimator, F)}."""
+    parts = [pd.DataFrame(F, columns=[f"{name}__{c}" for c in est.get_feature_names_out()])
+             for name, (est, F) in blocks.items()]
+    table = pd.concat(parts, axis=1)
+    table["meta__height"] = SIZE
+    table.index = pd.Index(files, name="file")
+    return table
+
+
+@pytest.fixture(scope="module")
+def stripes():
+    rng = np.random.default_rng(0)
+    periods = rng.uniform(4, 16, 30)
+    images = _stripes(periods, rng)
+    ps = PowerSpectrumFeatures(radial=True, log=True, device="cpu").fit(images)
+    ac = PowerSpectrumFeatures(statistic="autocorrelation", radial=True, device="cpu").fit(images)
+    files = [f"run{i % 3}/img{i:02d}.tif" for i in range(len(periods))]
+    table = _table({"power_spectrum": (ps, ps.transform(images)),
+                    "autocorrelation": (ac, ac.transform(images))}, files)
+    return table, periods
+
+
+def test_a_target_read_from_the_images_is_predicted_and_a_shuffled_one_is_not(stripes):
+    table, periods = stripes
+    result = evaluate_features(table, periods, descriptors=["power_spectrum"])
+    assert result[["descriptor", "model"]].values.tolist() == [
+        ["baseline", "training mean"], ["power_spectrum", "ridge"], ["power_spectrum", "knn"]]
+    fitted = result.iloc[1:]
+    assert (fitted["r2_pooled"] > 0.9).all() and (fitted["r2_mean"] > 0.85).all()
+    # The mean absolute error is a fraction of the period range (4 to 16).
+    assert (fitted["mae"] < 1.0).all() and result["mae"].iloc[0] > 2.0
+    assert result["r2_pooled"].iloc[0] < 0  # the baseline, below 0 by construction
+    assert (result["n_features"] == [0, 32, 32]).all()
+    assert (result["n_samples"] == 30).all() and (result["n_splits"] == 5).all()
+
+    shuffled = np.random.default_rng(1).permutation(periods)
+    result = evaluate_features(table, shuffled, descriptors=["power_spectrum"])
+    assert (result["r2_pooled"] < 0.3).all() and (result["r2_mean"] < 0.3).all()
+
+
+def test_each_descriptor_and_their_union_get_rows(stripes):
+    table, periods = stripes
+    result = evaluate_features(table, periods, models=["ridge"])
+    assert result["descriptor"].tolist() == [
+        "baseline", "power_spectrum", "autocorrelation", "power_spectrum+autocorrelation"]
+    n_ps = table.columns.str.startswith("power_spectrum__").sum()
+    n_ac = table.columns.str.startswith("autocorrelation__").sum()
+    assert result["n_features"].tolist() == [0, n_ps, n_ac, n_ps + n_ac]
+    assert result["r2_pooled"].iloc[3] > 0.9
+
+
+def test_scores_equal_those_of_scikit_learns_cross_validation(stripes):
+    """Folds are KFold(cv, shuffle=True, random_state); R^2 per fold and pooled, MAE per fold."""
+    table, periods = stripes
+    X = table.filter(like="power_spectrum__").to_numpy(np.float64)
+    cv = KFold(4, shuffle=True, random_state=3)
+    result = evaluate_features(table, periods, descriptors=["power_spectrum"], cv=4,
+                               random_state=3, models=[LinearRegression()])
+    pred = cross_val_predict(LinearRegression(), X, periods, cv=cv)
+    per_fold = [1 - np.sum((periods[t] - pred[t]) ** 2)
+                / np.sum((periods[t] - periods[t].mean()) ** 2) for _, t in cv.split(X)]
+    row = result.iloc[1]
+    assert row["model"] == "LinearRegression"
+    assert row["r2_pooled"] == pytest.approx(
+        1 - np.sum((periods - pred) ** 2) / np.sum((periods - periods.mean()) ** 2))
+    assert row["r2_mean"] == pytest.approx(np.mean(per_fold))
+    assert row["r2_std"] == pytest.approx(np.std(per_fold))
+    assert row["r2_min"] == pytest.approx(np.min(per_fold))
+    assert row["mae"] == pytest.approx(np.mean([np.mean(np.abs(periods[t] - pred[t]))
+                                                for _, t in cv.split(X)]))
+    # The baseline predicts the mean of each training fold.
+    base = np.empty_like(periods)
+    for train, test in cv.split(X):
+        base[test] = periods[train].mean()
+    assert result["mae"].iloc[0] == pytest.approx(np.mean([np.mean(np.abs(periods[t] - base[t]))
+                                                           for _, t in cv.split(X)]))
+
+
+def test_groups_keep_a_leaking_target_honest():
+    """A target that only identifies the group is learnt by KFold, not by GroupKFold."""
+    rng = np.random.default_rng(2)
+    n_groups, per_group = 6, 8
+    group_period = np.linspace(4, 16, n_groups)
+    group_value = rng.permutation(n_groups).astype(float)  # unrelated to the period
+    labels = np.repeat([f"specimen {g}" for g in range(n_groups)], per_group)
+    images = _stripes(np.repeat(group_period, per_group), rng)
+    ps = PowerSpectrumFeatures(radial=True, log=True, device="cpu").fit(images)
+    files = [f"img{i:02d}.tif" for i in range(len(images))]
+    table = _table({"power_spectrum": (ps, ps.transform(images))}, files)
+    y = np.repeat(group_value, per_group)
+
+    leaky = evaluate_features(table, y, models=["knn"], cv=4)
+    honest = evaluate_features(table, y, groups=labels, models=["knn"], cv=4)
+    assert leaky["r2_pooled"].iloc[1] > 0.8
+    assert honest["r2_pooled"].iloc[1] < 0.3
+    assert "GroupKFold" in honest.attrs["cv"] and "KFold" in leaky.attrs["cv"]
+
+
+class _Recorder(KNeighborsRegressor):
+    """A regressor whose predict fails if a test row's group was in its training fold."""
+
+    def fit(self, X, y):
+        self.seen_ = set(X[:, 0])
+        return super().fit(X, y)
+
+    def predict(self, X):
+        assert not self.seen_ & set(X[:, 0]), "a group is on both sides of a split"
+        return super().predict(X)
+
+
+def test_group_folds_never_split_a_group():
+    groups = np.repeat(np.arange(6), [1, 2, 3, 4, 5, 6])
+    table = pd.DataFrame({"id__group": groups.astype(float)},
+                         index=pd.Index([f"{i}.tif" for i in range(len(groups))], name="file"))
+    y = np.arange(len(groups), dtype=float)
+    evaluate_features(table, y, groups=groups, cv=3, models=[_Recorder(n_neighbors=1)])
+    with pytest.raises(AssertionError, match="both sides"):  # KFold does split them
+        evaluate_features(table, y, cv=3, models=[_Recorder(n_neighbors=1)])
+
+
+def test_too_few_samples_or_groups_lower_the_folds_with_a_warning():
+    table = pd.DataFrame({"d__x": np.arange(4.0)},
+                         index=pd.Index(list("abcd"), name="file"))
+    y = np.array([0.0, 1.0, 2.0, 3.1])
+    with pytest.warns(UserWarning, match=r"cv=5 folds but only 4 samples: using 4 folds"):
+        result = evaluate_features(table, y, models=["ridge"])
+    # Leave-one-out: no fold has an R^2 of its own, the pooled one exists.
+    assert (result["n_splits"] == 4).all()
+    assert result["r2_mean"].isna().all() and result["r2_pooled"].iloc[1] > 0.9
+    with pytest.warns(UserWarning, match=r"only 2 groups: using 2 folds"):
+        evaluate_features(table, y, groups=["p", "p", "q", "q"], models=["ridge"])
+    with pytest.raises(ValueError, match="at least 2 groups; got 1"):
+        evaluate_features(table, y, groups=["p"] * 4)
+
+
+def test_rows_without_a_target_are_dropped_by_name():
+    table = pd.DataFrame({"d__x": np.arange(6.0)},
+                         index=pd.Index([f"m{i}.tif" for i in range(6)], name="file"))
+    y = np.array([0.0, np.nan, 2.0, 3.0, 4.0, np.nan])
+    with pytest.warns(UserWarning, match=r"2 rows have no 'target' value .*'m1.tif', 'm5.tif'"):
+        result = evaluate_features(table, y, cv=2, models=["ridge"])
+    assert (result["n_samples"] == 4).all()
+    with pytest.raises(ValueError, match="at least 2 micrographs with a 'target' value; got 1"):
+        with pytest.warns(UserWarning):
+            evaluate_features(table, [1.0] + [np.nan] * 5)
+
+
+@pytest.fixture(scope="module")
+def files_on_disk(stripes, tmp_path_factory):
+    """The stripe table as parquet and csv, and a spreadsheet in another order."""
+    table, periods = stripes
+    folder = tmp_path_factory.mktemp("evaluate")
+    table.to_parquet(folder / "f.parquet")
+    table.to_csv(folder / "f.csv")
+    order = np.random.default_rng(4).permutation(len(table))
+    sheet = pd.DataFrame({"sample": np.arange(len(table))[order] // 3,
+                          "file": [table.index[i].split("/")[1] for i in order],
+                          "period": periods[order], "grade": ["a"] * len(table)})
+    sheet.loc[0, "sample"] = None
+    sheet.to_csv(folder / "meta.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["f.parquet", "f.csv"])
+def test_a_spreadsheet_column_gives_the_same_answer_as_the_array(stripes, files_on_disk, name):
+    table, periods = stripes
+    folder = files_on_disk
+    by_array = evaluate_features(table, periods, descriptors=["power_spectrum"])
+    by_sheet = evaluate_features(folder / name, f"{folder / 'meta.csv'}:period",
+                                 descriptors=["power_spectrum"])
+    pd.testing.assert_frame_equal(by_array, by_sheet, check_exact=False, rtol=1e-4)
+    assert by_sheet.attrs["target"] == "period"
+    with pytest.warns(UserWarning, match="1 rows have no group"):
+        grouped = evaluate_features(folder / name, (folder / "meta.csv", "period"),
+                                    groups="sample", descriptors=["power_spectrum"])
+    assert "GroupKFold" in grouped.attrs["cv"]
+
+
+def test_figures_one_png_per_descriptor(stripes, tmp_path):
+    table, periods = stripes
+    result = evaluate_features(table, periods, figures=tmp_path / "new" / "figs")
+    paths = result.attrs["figures"]
+    assert [p.rsplit("/", 1)[1] for p in paths] == [
+        "power_spectrum.png", "autocorrelation.png", "power_spectrum+autocorrelation.png"]
+    for p in paths:
+        with open(p, "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_input_gets_clear_messages(stripes, files_on_disk, tmp_path):
+    table, periods = stripes
+    sheet = files_on_disk / "meta.csv"
+    with pytest.raises(ValueError, match=r"Column 'hardness' is not in table .*its columns "
+                                         r"are: 'sample', 'file', 'period', 'grade'"):
+        evaluate_features(table, f"{sheet}:hardness")
+    with pytest.raises(ValueError, match=r"groups='specimen' is not a column of the target's "
+                                         r"spreadsheet, whose columns are: 'sample'"):
+        evaluate_features(table, f"{sheet}:period", groups="specimen")
+    with pytest.raises(ValueError, match=r"target 'grade' must be numeric.*'a'"):
+        evaluate_features(table, f"{sheet}:grade")
+    partial = pd.read_csv(sheet).iloc[3:]
+    with pytest.raises(ValueError, match=r"3 of 30 micrographs are not named in column 'file'"):
+        evaluate_features(table, (partial, "period"))
+    with pytest.raises(ValueError, match=r"one value per features row \(30\)"):
+        evaluate_features(table, periods[:10])
+    with pytest.raises(ValueError, match=r"is not a features table: no descriptor column.*"
+                                         r"'meta__height'"):
+        evaluate_features(table[["meta__height"]], periods)
+    pd.DataFrame({"hardness": [1.0, 2.0]}).to_csv(tmp_path / "plain.csv")
+    with pytest.raises(ValueError, match=r"Features file '.*plain.csv' is not a features table"):
+        evaluate_features(tmp_path / "plain.csv", [1.0, 2.0])
+    with pytest.raises(FileNotFoundError, match=r"'.*missing.parquet' does not exist"):
+        evaluate_features(tmp_path / "missing.parquet", periods)
+    with pytest.raises(ValueError, match=r"descriptors=\['vgg'\] must name descriptors of the "
+                                         r"table: 'power_spectrum', 'autocorrelation'"):
+        evaluate_features(table, periods, descriptors=["vgg"])
+    with pytest.raises(ValueError, match=r"Unknown model 'svm'"):
+        evaluate_features(table, periods, models=["svm"])
+    with pytest.raises(ValueError, match=r"The 'cv' parameter of evaluate_features must be"):
+        evaluate_features(table, periods, cv=1)
+    nan = table.copy()
+    nan.iloc[2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"'power_spectrum' has NaN .* rows 'run2/img02.tif'"):
+        evaluate_features(nan, periods)
+
+
+def test_the_callers_table_and_target_are_not_modified(stripes):
+    table, periods = stripes
+    before = table.copy(), periods.copy()
+    y = periods.copy()
+    y[0] = np.nan
+    with pytest.warns(UserWarning):
+        evaluate_features(table, y, models=["ridge"])
+    pd.testing.assert_frame_equal(table, before[0])
+    assert np.isnan(y[0]) and np.array_equal(y[1:], periods[1:])
+
+
+def test_read_features_round_trips_csv_and_parquet(stripes, files_on_disk):
+    table, _ = stripes
+    for name in ("f.parquet", "f.csv"):
+        back = read_features(files_on_disk / name)
+        assert back.index.tolist() == table.index.tolist()
+        np.testing.assert_allclose(back.to_numpy(float), table.to_numpy(float), rtol=1e-6)
+
+
+def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, capsys):
+    table, periods = stripes
+    out = tmp_path / "scores.csv"
+    assert main(["evaluate", str(files_on_disk / "f.parquet"),
+                 "--target", f"{files_on_disk / 'meta.csv'}:period", "--cv", "3",
+                 "--models", "ridge", "--descriptors", "power_spectrum", "--seed", "1",
+                 "--out", str(out), "--figures", str(tmp_path / "figs")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split("|")[1:3] == [" descriptor     ", " model         "]
+    assert set(printed[1]) <= set("|:-")
+    written = pd.read_csv(out)
+    expected = evaluate_features(table, periods, cv=3, models=["ridge"],
+                                 descriptors=["power_spectrum"], random_state=1)
+    pd.testing.assert_frame_equal(written, expected, check_exact=False, rtol=1e-4,
+                                  check_dtype=False)
+    assert f"{expected['r2_pooled'].iloc[1]:.3f}" in printed[3]
+    assert (tmp_path / "figs" / "power_spectrum.png").is_file()
