@@ -14,7 +14,7 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from skmicro import PowerSpectrumFeatures
 from skmicro.cli import main
-from skmicro.workflow import evaluate_features, read_features
+from skmicro.workflow import evaluate_features
 
 SIZE = 64
 
@@ -263,14 +263,6 @@ def test_the_callers_table_and_target_are_not_modified(stripes):
         evaluate_features(table, y, models=["ridge"])
     pd.testing.assert_frame_equal(table, before[0])
     assert np.isnan(y[0]) and np.array_equal(y[1:], periods[1:])
-
-
-def test_read_features_round_trips_csv_and_parquet(stripes, files_on_disk):
-    table, _ = stripes
-    for name in ("f.parquet", "f.csv"):
-        back = read_features(files_on_disk / name)
-        assert back.index.tolist() == table.index.tolist()
-        np.testing.assert_allclose(back.to_numpy(float), table.to_numpy(float), rtol=1e-6)
 
 
 def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, capsys):

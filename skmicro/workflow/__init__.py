@@ -4,8 +4,8 @@ Functions here compose the public estimators (no new math). pandas, scikit-learn
 are imported inside the functions, so importing this package stays cheap.
 """
 
-from ._evaluate import evaluate_features, format_table, read_features
+from ._evaluate import evaluate_features, format_table
 from ._join import join_table, parse_table_column, read_table
 
 __all__ = ["evaluate_features", "format_table", "join_table", "parse_table_column",
-           "read_features", "read_table"]
+           "read_table"]

@@ -14,7 +14,7 @@ from .._engine import progress_bar
 from .._validation import Interval, validate_params
 from ._join import _few, join_table, parse_table_column, read_table
 
-__all__ = ["evaluate_features", "format_table", "read_features"]
+__all__ = ["evaluate_features", "format_table"]
 
 META = "meta"
 SEP = "__"
@@ -24,36 +24,9 @@ COLUMNS = ["descriptor", "model", "n_features", "r2_mean", "r2_std", "r2_min", "
 BASELINE = ("baseline", "training mean")
 
 
-def read_features(features):
-    """A features table (``describe_folder``'s format) from a DataFrame or a .parquet/.csv file.
-
-    Parameters
-    ----------
-    features : pandas.DataFrame or str or path-like
-        One row per micrograph, indexed by its relative path ("file"); descriptor columns
-        ``"{descriptor}__{feature}"`` and metadata columns ``"meta__..."``.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        The table (a DataFrame passed in is returned as it is, not copied).
-
-    Raises
-    ------
-    FileNotFoundError
-        The file does not exist.
-    ValueError
-        Not a .parquet or .csv file, or no descriptor column (the columns found are listed).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skmicro.workflow import read_features
-    >>> table = pd.DataFrame({"power_spectrum__S_r0": [1.0], "meta__height": [64]},
-    ...                      index=pd.Index(["a.tif"], name="file"))
-    >>> read_features(table) is table
-    True
-    """
+def _load_features(features):
+    """A features table (``describe_folder``'s format) from a DataFrame or a .parquet/.csv file,
+    checked to hold descriptor columns (a DataFrame is returned as it is, not copied)."""
     import pandas as pd
 
     if isinstance(features, pd.DataFrame):
@@ -379,7 +352,7 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     """
     import pandas as pd
 
-    frame = read_features(features)
+    frame = _load_features(features)
     blocks = _descriptor_columns(frame)
     if descriptors is not None:
         unknown = [d for d in descriptors if d not in blocks]
