@@ -94,3 +94,31 @@ def check_labels(labels, n, caller):
     if len(labels) != n:
         raise ValueError(f"{caller}: got {len(labels)} labels for {n} images.")
     return labels
+
+
+def thumbnail(image, size):
+    """One image as a uint8 thumbnail whose longer side is at most ``size`` pixels.
+
+    The aspect ratio is kept and small images are not enlarged. Grey levels follow the image
+    input contract (integers scaled by their dtype's maximum); a float image whose values leave
+    [0, 1] is stretched from its minimum to its maximum, so that textures of any range show.
+    Colour images stay RGB: the result is ``(h, w)`` or ``(h, w, 3)``.
+    """
+    from PIL import Image
+
+    from .._validation import as_float32
+
+    img = as_float32(np.asarray(image), name="image", caller="thumbnail")
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[-1] != 3):
+        raise ValueError(f"A thumbnail needs an image of shape (h, w) or (h, w, 3); got shape "
+                         f"{img.shape}.")
+    finite = np.isfinite(img)
+    lo, hi = (float(img[finite].min()), float(img[finite].max())) if finite.any() else (0, 1)
+    if lo < 0.0 or hi > 1.0:
+        img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+    img = np.where(finite, img, 0.0)
+    pil = Image.fromarray(np.rint(np.clip(img, 0.0, 1.0) * 255).astype(np.uint8))
+    pil.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(pil)

@@ -1,0 +1,356 @@
+"""The collection map (skmicro.plotting.collection_map, plot_embedding(thumbnails=)) and the
+`skmicro map` route: page content, bad input, and the page opened in headless Chromium."""
+
+import base64
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("bokeh")
+pd = pytest.importorskip("pandas")
+
+from skmicro.plotting import collection_map, plot_embedding  # noqa: E402
+from skmicro.plotting._collection_map import stratified_sample  # noqa: E402
+from skmicro.plotting._common import thumbnail  # noqa: E402
+
+URI = re.compile(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)")
+
+
+def _points(n, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 2))
+
+
+def _images(n, shape=(20, 30), seed=0):
+    return np.random.default_rng(seed).random((n, *shape))
+
+
+def _jpeg_sizes(page):
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(base64.b64decode(m))).size for m in URI.findall(page)]
+
+
+def _decode(value):
+    """A Bokeh-serialized column as a list (numeric columns travel as base64 ndarrays)."""
+    if isinstance(value, dict) and value.get("type") == "ndarray":
+        raw = base64.b64decode(value["array"]["data"])
+        if raw[:2] == b"\x1f\x8b":  # Bokeh gzips larger arrays
+            raw = gzip.decompress(raw)
+        return np.frombuffer(raw, dtype=value["dtype"]).tolist()
+    return value
+
+
+def _page_data(page):
+    """The points' column data source, read from the page's embedded Bokeh document."""
+    for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S):
+        found = []
+
+        def walk(obj):
+            if isinstance(obj, dict):
+                if obj.get("name") == "skmicro_points":
+                    found.append(obj)
+                for v in obj.values():
+                    walk(v)
+            elif isinstance(obj, list):
+                for v in obj:
+                    walk(v)
+
+        walk(json.loads(block))
+        if found:
+            return {k: _decode(v) for k, v in found[0]["data"]["entries"]}
+    raise AssertionError("no skmicro_points data source in the page")
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+def test_page_is_self_contained_with_one_thumbnail_per_image():
+    n = 5
+    page = collection_map(_images(n), _points(n), thumbnail_size=256)
+    # no script, style sheet or image fetched from elsewhere: BokehJS is inline
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)\s*=\s*["\']?(https?:)?//', page)
+    assert "cdn.bokeh.org" not in page
+    assert page.count("<script") >= 2 and "Bokeh" in page
+    # thumbnail_size=256 >= the preview size: one JPEG per image, no separate preview
+    assert len(URI.findall(page)) == n
+    assert "5 images." in page
+
+
+def test_previews_are_stored_for_small_collections():
+    n = 4
+    page = collection_map(_images(n, (300, 600)), _points(n), thumbnail_size=32)
+    sizes = sorted(_jpeg_sizes(page))
+    # 4 thumbnails (32 x 16: width 32, aspect 2:1) and 4 larger views (256 x 128)
+    assert sizes == [(32, 16)] * 4 + [(256, 128)] * 4
+
+
+def test_thumbnails_keep_the_aspect_of_mixed_sizes():
+    images = [np.random.default_rng(0).random(s) for s in [(30, 90), (90, 30), (10, 12)]]
+    page = collection_map(images, _points(3), thumbnail_size=24)
+    sizes = _jpeg_sizes(page)[:3]      # PIL gives (width, height)
+    assert sizes == [(24, 8), (8, 24), (12, 10)]   # the 10 x 12 image is not enlarged
+
+
+def test_thumbnail_contrast():
+    # integers are scaled by their dtype's maximum (a dark 8-bit image stays dark) ...
+    dark = np.full((4, 4), 51, dtype=np.uint8)
+    assert np.all(thumbnail(dark, 8) == 51)
+    # ... floats outside [0, 1] are stretched from their minimum to their maximum
+    ramp = np.array([[-3.0, -1.0], [1.0, 5.0]])
+    assert thumbnail(ramp, 8).tolist() == [[0, 64], [128, 255]]
+    rgb = np.zeros((6, 12, 3))
+    assert thumbnail(rgb, 6).shape == (3, 6, 3)
+
+
+def test_numeric_colour_with_nan_is_grey_and_counted():
+    color = np.array([0.0, 1.0, np.nan, 2.0, np.nan])
+    page = collection_map(_images(5), _points(5), color=color)
+    data = _page_data(page)
+    assert [c for c, v in zip(data["color"], color) if np.isnan(v)] == ["#b0b0b0"] * 2
+    assert all(c != "#b0b0b0" for c, v in zip(data["color"], color) if not np.isnan(v))
+    # the ends of Bokeh's Viridis256 for the smallest and the largest value
+    assert data["color"][0].lower() == "#440154" and data["color"][3].lower() == "#fde724"
+    assert "no value (2)" in page
+    assert data["value"] == ["0", "1", "no value", "2", "no value"]
+
+
+def test_categorical_colour_gets_a_legend_with_counts():
+    meta = pd.DataFrame({"phase": ["ferrite", "pearlite", "ferrite", None, "ferrite"],
+                         "hardness": [1, 2, 3, 4, 5]})
+    page = collection_map(_images(5), _points(5), color="phase", metadata=meta)
+    for entry in ("ferrite (3)", "pearlite (1)", "no value (1)"):
+        assert entry in page
+    data = _page_data(page)
+    assert data["color"][0] == data["color"][2] == data["color"][4] != data["color"][1]
+    assert data["color"][3] == "#b0b0b0"
+    # a click shows the metadata row
+    assert "hardness" in data["info"][1] and "pearlite" in data["info"][1]
+
+
+def test_labels_default_to_file_names(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("b.png", "a.png", "c.png"):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(tmp_path / name)
+    out = collection_map(tmp_path, _points(3), out=tmp_path / "map.html")
+    assert out == tmp_path / "map.html"
+    assert _page_data(out.read_text(encoding="utf-8"))["label"] == ["a.png", "b.png", "c.png"]
+
+
+def test_default_embedding_is_computed():
+    from skmicro.datasets import make_perlin_textures
+
+    X, p = make_perlin_textures(8, size=32, random_state=0)
+    data = _page_data(collection_map(X, color=p["angle"]))
+    xy = np.c_[data["x"], data["y"]]
+    assert xy.shape == (8, 2) and np.isfinite(xy).all() and xy.std(axis=0).min() > 0
+
+
+def test_sample_above_max_points_is_stratified_and_said():
+    color = np.array(["a"] * 16 + ["b"] * 4)
+    page = collection_map(_images(20, (8, 8)), _points(20), color=color, max_points=5)
+    data = _page_data(page)
+    assert len(data["x"]) == 5
+    assert "Showing a sample of 5 of 20 images, stratified by" in page
+    assert "a (4)" in page and "b (1)" in page
+
+
+def test_stratified_sample_shares():
+    rng = np.random.RandomState(0)
+    strata = np.array([0] * 70 + [1] * 20 + [2] * 10)
+    idx = stratified_sample(strata, 10, rng)
+    assert np.bincount(strata[idx]).tolist() == [7, 2, 1]
+    idx = stratified_sample(strata, 15, rng)   # exact 10.5, 3, 1.5: the largest remainders
+    assert len(idx) == 15 and len(set(idx)) == 15
+    assert np.bincount(strata[idx]).tolist() in ([11, 3, 1], [10, 3, 2])
+    assert stratified_sample(strata, 200, rng).tolist() == list(range(100))
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+def test_fewer_than_three_images():
+    with pytest.raises(ValueError, match="at least 3 images"):
+        collection_map(_images(2), _points(2))
+
+
+def test_embedding_with_wrong_rows():
+    with pytest.raises(ValueError, match="embedding has 4 rows but there are 5 images"):
+        collection_map(_images(5), _points(4))
+
+
+def test_unknown_colour_column_lists_the_columns():
+    meta = pd.DataFrame({"temperature": [1, 2, 3], "time": [1, 2, 3]})
+    with pytest.raises(ValueError, match="'temp' is not a metadata column.*'temperature', 'time'"):
+        collection_map(_images(3), _points(3), color="temp", metadata=meta)
+
+
+def test_metadata_with_wrong_rows():
+    meta = pd.DataFrame({"temperature": [1, 2]})
+    with pytest.raises(ValueError, match="metadata has 2 rows for 3 images"):
+        collection_map(_images(3), _points(3), metadata=meta)
+
+
+def test_unwritable_output_fails_before_any_work(tmp_path):
+    # the images are invalid too: the output path is checked first
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        collection_map("no such folder", out=tmp_path / "missing" / "map.html")
+    with pytest.raises(ValueError, match="is a folder"):
+        collection_map(_images(3), _points(3), out=tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="needs a non-root POSIX user (root may write anywhere)")
+def test_read_only_folder(tmp_path):
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError, match="cannot write"):
+            collection_map("no such folder", out=tmp_path / "map.html")
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_missing_bokeh_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "bokeh", None)
+    with pytest.raises(ImportError, match=r"skmicro\[map\]"):
+        collection_map(_images(3), _points(3))
+
+
+# -- the static twin: plot_embedding(thumbnails=) ----------------------------------------------
+
+def test_plot_embedding_thumbnails_one_per_cell_without_overlap():
+    pytest.importorskip("matplotlib")
+    # two points share the lower-left cell of a 2 x 2 grid, the third is alone in the upper right
+    points = np.array([[0.0, 0.0], [0.1, 0.05], [1.0, 1.0]])
+    images = [np.zeros((10, 40)), np.ones((10, 40)), np.zeros((40, 10))]
+    ax = plot_embedding(points, thumbnails=images, thumbnail_grid=2)
+    assert len(ax.images) == 2
+    extents = sorted(tuple(im.get_extent()) for im in ax.images)
+    # cells of side 0.5: centres (0.25, 0.25) and (0.75, 0.75); images fill 90% of the cell
+    # with their aspect kept (40 x 10 -> 0.45 x 0.1125, 10 x 40 -> 0.1125 x 0.45)
+    np.testing.assert_allclose(extents[0], [0.025, 0.475, 0.19375, 0.30625])
+    np.testing.assert_allclose(extents[1], [0.69375, 0.80625, 0.525, 0.975])
+    # the lower-left cell shows the point nearest its centre: the second (all ones)
+    lower = min(ax.images, key=lambda im: im.get_extent()[0])
+    assert lower.get_array().min() == 255
+    ax.figure.clf()
+
+
+def test_plot_embedding_thumbnails_bad_input():
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match="got 2 thumbnails for 3 points"):
+        plot_embedding(_points(3), thumbnails=_images(2))
+
+
+# -- the page in a real browser ----------------------------------------------------------------
+
+_BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-extensions"]
+
+
+def _chromium():
+    """Path of an installed Chromium, or None (SKMICRO_CHROMIUM overrides the search)."""
+    for candidate in (os.environ.get("SKMICRO_CHROMIUM"), "chromium", "chromium-browser",
+                      "google-chrome", "google-chrome-stable"):
+        if candidate and shutil.which(candidate):
+            return shutil.which(candidate)
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the browser test drives Chromium with Playwright "
+        "(pip install playwright; the dev extra has it)")
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium; or set "
+                    "SKMICRO_CHROMIUM to a Chromium/Chrome binary)")
+    with sync_api.sync_playwright() as pw:
+        try:
+            b = pw.chromium.launch(executable_path=executable, args=_BROWSER_ARGS)
+        except Exception as exc:  # a browser that does not start is an environment problem
+            pytest.skip(f"Chromium at {executable} does not start headless: {exc}")
+        yield b
+        b.close()
+
+
+_READ_PAGE = """() => {
+  const doc = Bokeh.documents[0];
+  const models = [...doc.all_models];
+  const points = models.find(m => m.name === "skmicro_points");
+  const images = models.find(m => m.glyph !== undefined && "url" in m.glyph);
+  return {n_points: points.data.x.length, labels: [...points.data.label],
+          n_image_urls: images.data_source.data.thumb.length,
+          thumbnails_visible: images.visible};
+}"""
+
+_CLICK_AND_SWITCH = """() => {
+  const models = [...Bokeh.documents[0].all_models];
+  models.find(m => m.name === "skmicro_points").selected.indices = [2];
+  const radio = models.find(m => Array.isArray(m.labels) && m.labels.includes("dots"));
+  radio.active = 0;   // "dots"
+}"""
+
+# CustomJS callbacks run asynchronously: wait for the click's view, or time out (a failure)
+_CLICKED = """() => [...Bokeh.documents[0].all_models].some(
+  m => typeof m.text === "string" && m.text.includes("<img"))"""
+_SWITCHED = """() => [...Bokeh.documents[0].all_models].some(
+  m => m.glyph !== undefined && "url" in m.glyph && m.visible === false)"""
+
+_AFTER_CLICK = """() => {
+  const models = [...Bokeh.documents[0].all_models];
+  const info = models.find(m => typeof m.text === "string" && m.text.includes("<img"));
+  const images = models.find(m => m.glyph !== undefined && "url" in m.glyph);
+  return {info: info.text, thumbnails_visible: images.visible};
+}"""
+
+
+def test_page_in_headless_chromium(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    images = [rng.random(s) for s in [(40, 60), (60, 40), (50, 50), (30, 90), (64, 64),
+                                      (20, 20), (45, 70)]]
+    meta = pd.DataFrame({"phase": ["a", "b", "a", None, "b", "a", "a"]},
+                        index=[f"img{i}.tif" for i in range(7)])
+    out = collection_map(images, _points(7), color="phase", metadata=meta,
+                         out=tmp_path / "map.html")
+
+    page = browser.new_page(viewport={"width": 1250, "height": 900})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+
+    def only_local(route):  # anything that would leave the machine is recorded and refused
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(out.resolve().as_uri())
+    page.wait_for_function("window.Bokeh !== undefined && Bokeh.documents.length > 0 && "
+                           "[...Bokeh.documents[0].all_models].some(m => m.glyph && 'url' in "
+                           "m.glyph && m.data_source.data.thumb.length > 0)", timeout=30_000)
+    state = page.evaluate(_READ_PAGE)
+    assert state["n_points"] == 7 and state["n_image_urls"] == 7
+    assert state["labels"] == [f"img{i}.tif" for i in range(7)]
+    assert state["thumbnails_visible"]   # "auto": 7 points in view, thumbnails drawn
+    page.evaluate(_CLICK_AND_SWITCH)
+    page.wait_for_function(_CLICKED, timeout=10_000)
+    page.wait_for_function(_SWITCHED, timeout=10_000)
+    page.wait_for_timeout(300)   # the repaint
+    after = page.evaluate(_AFTER_CLICK)
+    assert "img2.tif" in after["info"]
+    assert "data:image/jpeg;base64," in after["info"]   # the larger view
+    assert after["thumbnails_visible"] is False
+    page.close()
+    assert errors == []
+    assert requests and all(u.startswith(("file:", "data:")) for u in requests), requests
