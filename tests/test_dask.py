@@ -14,7 +14,6 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
-pytest.importorskip("torch")
 
 from skmicro import (  # noqa: E402
     PowerSpectrumFeatures,

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from skmicro import PairwiseDistances
 from skmicro.manifold import blockwise_distances, iter_distance_blocks
 
-torch = pytest.importorskip("torch")
+import torch
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(23, 5))
@@ -61,7 +61,6 @@ def test_float32_preserved_and_pickle_clone():
 
 
 def test_set_output_pandas():
-    pytest.importorskip("pandas")
     out = PairwiseDistances(device="cpu").set_output(transform="pandas").fit(X).transform(Y)
     assert out.shape == (7, 23) and out.columns[0] == "pairwisedistances0"
 

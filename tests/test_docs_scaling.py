@@ -10,7 +10,6 @@ import pytest
 
 pytest.importorskip("distributed")
 pytest.importorskip("zarr")
-pytest.importorskip("PIL")
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "scaling.md"

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+import tifffile
+from PIL import Image
 
 da = pytest.importorskip("dask.array")
 pytest.importorskip("zarr")
-Image = pytest.importorskip("PIL.Image")
-tifffile = pytest.importorskip("tifffile")
 
 from skmicro import PowerSpectrumFeatures  # noqa: E402
 from skmicro.io import load_micrographs, open_micrographs, read_zarr, to_zarr  # noqa: E402

@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from skmicro import MDSEmbedder, PairwiseDistances
 from skmicro.metrics import kruskal_stress
 
-torch = pytest.importorskip("torch")
+import torch
 
 
 def _config(n=60, dim=2, seed=0):
@@ -153,7 +153,6 @@ def test_grid_search_pickle_clone_set_output():
     again = pickle.loads(pickle.dumps(mds))
     np.testing.assert_array_equal(again.transform(F[:4]), mds.transform(F[:4]))
     assert clone(mds).get_params() == mds.get_params()
-    pytest.importorskip("pandas")
     out = MDSEmbedder(device="cpu", random_state=0).set_output(transform="pandas").fit(F)
     assert list(out.transform(F[:2]).columns) == ["mdsembedder0", "mdsembedder1"]
 

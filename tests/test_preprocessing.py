@@ -10,11 +10,9 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 
-pytest.importorskip("skimage")
-
-from skmicro import PowerSpectrumFeatures  # noqa: E402
-from skmicro.datasets import make_grain_microstructures, make_perlin_textures  # noqa: E402
-from skmicro.preprocessing import (  # noqa: E402
+from skmicro import PowerSpectrumFeatures
+from skmicro.datasets import make_grain_microstructures, make_perlin_textures
+from skmicro.preprocessing import (
     CropDataBar,
     NormalizeContrast,
     RescalePixelSize,

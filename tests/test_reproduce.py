@@ -18,7 +18,6 @@ def _tiny(**kw):
 
 
 def test_results_schema_and_files(tmp_path):
-    pytest.importorskip("matplotlib")
     res = run_lubbers2017(settings=_tiny(), out=tmp_path, device="cpu", verbose=0)
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["angle_task"] == res["angle_task"]
@@ -48,7 +47,6 @@ def test_results_schema_and_files(tmp_path):
 
 
 def test_grid_task_only_with_other_noise_field(tmp_path):
-    pytest.importorskip("matplotlib")
     kw = dict(tasks=("grid",), grid_dims=[2, 3], regression_dim=2)
     res = run_lubbers2017(settings=_tiny(**kw), out=tmp_path, device="cpu", verbose=0)
     assert res["angle_task"] == [] and list(res["grid_task"]) == ["power_spectrum"]

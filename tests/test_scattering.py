@@ -257,7 +257,6 @@ def test_input_untouched_pickle_and_lazy_filters(rng):
 
 
 def test_pandas_output(rng):
-    pytest.importorskip("pandas")
     est = ScatteringFeatures(J=1, L=2, device="cpu").set_output(transform="pandas")
     df = est.fit_transform(rng.random((2, 8, 8)))
     assert list(df.columns) == ["S0", "S1_j0_t0", "S1_j0_t1"]
@@ -280,7 +279,7 @@ def test_cpu_gpu_agree(rng):
 
 
 def test_cpu_fast_paths_match_torch_reference(rng):
-    torch = pytest.importorskip("torch")
+    import torch
     u = torch.from_numpy(rng.random((3, 6, 10)).astype(np.float32))
     np.testing.assert_allclose(_scattering_core._fft2_real(u).numpy(),
                                torch.fft.fft2(u).numpy(), rtol=0, atol=1e-5)
@@ -290,7 +289,7 @@ def test_cpu_fast_paths_match_torch_reference(rng):
 
 
 def test_threads_over_images_and_autograd_path_agree(rng):
-    torch = pytest.importorskip("torch")
+    import torch
     x = rng.random((5, 24, 20)).astype(np.float32)
     one = ScatteringFeatures(J=2, L=4, n_jobs=1, device="cpu").fit_transform(x)
     two = ScatteringFeatures(J=2, L=4, n_jobs=2, device="cpu").fit_transform(x)
@@ -310,7 +309,7 @@ def test_threads_over_images_and_autograd_path_agree(rng):
                                                           rotation_invariant=True),
                                     dict(J=2, L=4, average="local")])
 def test_transform_tensor_is_transform_and_differentiable(params):
-    torch = pytest.importorskip("torch")
+    import torch
     X = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
     sf = ScatteringFeatures(**params, device="cpu").fit(X)
     x = torch.from_numpy(X).requires_grad_(True)
@@ -325,7 +324,7 @@ def test_transform_tensor_is_transform_and_differentiable(params):
 def test_transform_tensor_circular_wraps_around():
     """With circular padding the padded image is the periodic continuation: an image that
     tiles seamlessly gives the same S0 both ways, a discontinuous one does not."""
-    torch = pytest.importorskip("torch")
+    import torch
     sf = ScatteringFeatures(J=2, L=4, device="cpu").fit(np.zeros((1, 16, 16)))
     periodic = torch.cos(2 * np.pi * torch.arange(16) / 8)[:, None].expand(16, 16)[None]
     ramp = torch.linspace(0, 1, 16)[:, None].expand(16, 16)[None]
@@ -347,7 +346,7 @@ def test_transform_tensor_circular_wraps_around():
     ],
 )
 def test_transform_tensor_errors(images, kwargs, error, match):
-    torch = pytest.importorskip("torch")
+    import torch
     if isinstance(images, str):
         images = torch.zeros(*map(int, images[6:].split(",")))
     sf = ScatteringFeatures(J=2, L=4, device="cpu").fit(np.zeros((1, 16, 16)))

@@ -63,7 +63,7 @@ def perlin():
 @pytest.fixture(scope="module")
 def brick():
     """A real photograph (scikit-image's brick wall), two disjoint 48x48 crops at 1/4 scale."""
-    data = pytest.importorskip("skimage.data")
+    from skimage import data
     img = data.brick()[::4, ::4]  # uint8, 128x128
     return img[:48, :48], img[64:112, 64:112]
 
@@ -177,7 +177,7 @@ def test_periodic_result_tiles_seamlessly():
 
 def test_circular_vgg_is_shift_equivariant():
     """With circular padding, rolling the input by 2**pools rolls every activation."""
-    torch = pytest.importorskip("torch")
+    import torch
     from skmicro.features._vgg19 import get_network
 
     net = get_network(None, seed=0)
@@ -277,7 +277,6 @@ def test_cuda_matches_the_contract():
 
 
 def test_plot_synthesis_layout():
-    pytest.importorskip("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -296,7 +295,7 @@ def test_plot_synthesis_layout():
 
 
 def test_cli_synthesize(tmp_path, capsys):
-    Image = pytest.importorskip("PIL.Image")
+    from PIL import Image
     from skmicro.cli import main
 
     img = (np.random.default_rng(0).random((32, 32)) * 255).astype(np.uint8)
@@ -320,7 +319,7 @@ def _spectrum_loss_np(u, u0):
 def _loss(target_images, x, size=None):
     from skmicro.synthesis._spectrum import spectrum_loss, spectrum_target
 
-    torch = pytest.importorskip("torch")
+    import torch
     x = np.asarray(x, np.float32)
     batch = torch.from_numpy(x[None, None] if x.ndim == 2 else x.transpose(2, 0, 1)[None])
     fn = spectrum_loss(spectrum_target(target_images, size or batch.shape[-2:]),
@@ -436,7 +435,7 @@ def test_batch_size_is_a_deprecated_alias_of_samples_per_run():
 
 
 def test_periodic_upsampling_wraps_around():
-    torch = pytest.importorskip("torch")
+    import torch
     from skmicro.synthesis._synthesize import _upsample
 
     def wave(n):  # 3 periods across, sampled at pixel centres, steep at the borders

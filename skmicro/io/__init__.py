@@ -1,4 +1,4 @@
-"""Reading micrographs from files (Pillow and tifffile, the ``io`` extra, loaded on first use),
+"""Reading micrographs from files (Pillow and tifffile, loaded on first use),
 lazily as dask arrays, and storing descriptors in zarr (both with the ``dask`` extra)."""
 
 from ._lazy import open_micrographs

@@ -1,7 +1,7 @@
 """Reading micrographs from PNG, TIFF, JPEG and BMP files into the image input contract.
 
 TIFF goes through tifffile (8/16/32-bit, float, planar or interleaved RGB); the other formats
-go through Pillow. Both are imported on first use and come with the ``io`` extra.
+go through Pillow. Both are core dependencies, imported on first use.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._imports import import_dependency
 from .._validation import as_float32, rgb_to_gray, validate_params
 
 __all__ = ["load_micrographs", "MICROGRAPH_EXTENSIONS"]
@@ -21,14 +22,9 @@ _PILLOW_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 #: File name extensions read from a folder (compared case-insensitively).
 MICROGRAPH_EXTENSIONS = _TIFF_EXTENSIONS + _PILLOW_EXTENSIONS
 
-_EXTRA_HINT = "Install the io extra: pip install 'skmicro[io]'."
-
 
 def _import(module, what):
-    try:
-        return __import__(module, fromlist=["_"])
-    except ImportError as exc:
-        raise ImportError(f"skmicro.io needs {what}. {_EXTRA_HINT}") from exc
+    return import_dependency(module, needed_by="skmicro.io", package=what)
 
 
 def _list_files(paths_or_folder):
@@ -229,7 +225,7 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False,
         A file cannot be decoded, has an unknown extension, holds a stack instead of one
         image, or a folder holds no micrograph. The message names the file.
     ImportError
-        Pillow or tifffile is missing (``pip install 'skmicro[io]'``).
+        Pillow or tifffile cannot be imported: a broken installation (reinstall skmicro).
 
     Notes
     -----

@@ -1,8 +1,8 @@
-"""Figures for reading descriptors and embeddings (matplotlib), and the interactive collection
-map (:func:`collection_map`, Bokeh: the ``map`` extra).
+"""Figures for reading descriptors and embeddings (matplotlib, imported on first use), and the
+interactive collection map (:func:`collection_map`, Bokeh: the ``map`` extra).
 
-matplotlib is imported only when a function draws, so ``import skmicro.plotting`` works
-without it; every function returns the matplotlib Axes it drew on and accepts ``ax=``.
+matplotlib is imported only when a function draws, so ``import skmicro.plotting`` stays
+fast; every function returns the matplotlib Axes it drew on and accepts ``ax=``.
 """
 
 from ._collection_map import collection_map

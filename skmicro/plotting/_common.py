@@ -6,19 +6,14 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from .._imports import import_dependency
 from .._validation import check_is_fitted
 
 
 def pyplot():
-    """matplotlib.pyplot, imported on first use with a message naming the ``plot`` extra."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            "skmicro.plotting needs matplotlib. Install the plot extra: "
-            "pip install 'skmicro[plot]'."
-        ) from exc
-    return plt
+    """matplotlib.pyplot, imported on first use (a broken installation says so)."""
+    return import_dependency("matplotlib.pyplot", needed_by="skmicro.plotting",
+                             package="matplotlib")
 
 
 def get_ax(ax, *, three_d=False):

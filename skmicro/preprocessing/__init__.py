@@ -4,7 +4,7 @@ Steps to put in a Pipeline before any descriptor: :class:`CropDataBar` removes t
 microscope's data bar, :class:`RescalePixelSize` brings images to one physical pixel size,
 :class:`NormalizeContrast` evens out contrast; :class:`TiledFeatures` describes large images by
 their tiles and :func:`extract_tiles` turns tiles into samples with group labels. Resampling
-and contrast use scikit-image (the ``preprocessing`` extra), imported on first use.
+and contrast use scikit-image, imported on first use.
 """
 
 from ._contrast import NormalizeContrast

@@ -5,17 +5,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._imports import import_dependency
 from .._validation import _fit_context, check_images
-
-_EXTRA_HINT = "Install the preprocessing extra: pip install 'skmicro[preprocessing]'."
 
 
 def import_skimage(submodule):
-    """``skimage.<submodule>``, or an ImportError that names the extra to install."""
-    try:
-        return __import__(f"skimage.{submodule}", fromlist=["_"])
-    except ImportError as exc:
-        raise ImportError(f"skmicro.preprocessing needs scikit-image. {_EXTRA_HINT}") from exc
+    """``skimage.<submodule>``, or an ImportError that says the installation is broken."""
+    return import_dependency(f"skimage.{submodule}", needed_by="skmicro.preprocessing",
+                             package="scikit-image")
 
 
 def assemble_images(images, outputs):

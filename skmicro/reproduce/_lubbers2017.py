@@ -296,7 +296,7 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
     verbose : int, default=1
         Progress bar over steps; 2 also shows per-descriptor bars.
     figures : bool, default=True
-        Write PNG figures (needs matplotlib, the ``plot`` extra).
+        Write PNG figures (matplotlib).
     settings : Lubbers2017Settings or None
         Overrides ``quick``.
 
