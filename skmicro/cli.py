@@ -1,6 +1,8 @@
-"""Command line: ``skmicro demo``, ``skmicro reproduce lubbers2017``, ``skmicro synthesize``.
+"""The ``skmicro`` command line (also ``python -m skmicro``): a thin argparse parser.
 
-Also runs as ``python -m skmicro``.
+Each subcommand is a self-contained ``_add_<name>_parser(sub)`` function whose one-line handler
+calls ONE documented public function; no logic lives here. Help texts are plain text (they are
+printed by ``--help``, not rendered as reST) and document every option.
 """
 
 from __future__ import annotations
@@ -8,34 +10,80 @@ from __future__ import annotations
 import argparse
 import sys
 
+DESCRIPTION = "skmicro: scikit-learn estimators that turn micrographs into microstructure " \
+              "descriptors."
+EPILOG = """examples:
+  skmicro demo --size 64
+  skmicro reproduce lubbers2017 --quick --out results-quick
+  skmicro synthesize micrograph.tif --out new.png --size 256
+
+Run 'skmicro COMMAND --help' for the options of one command."""
+
+DEVICE_HELP = "where tensor work runs: auto (a GPU when there is one), cpu, cuda or cuda:N " \
+              "(default: %(default)s)"
+SEED_HELP = "random seed, for repeatable results (default: %(default)s)"
+
+
+def _verbose_help(what):
+    return f"0: quiet; 1 or more: {what} (default: %(default)s)"
+
+
+def _command(sub, name, help, description):
+    """A subparser whose --help shows a plain-text description (wrapped by argparse)."""
+    return sub.add_parser(name, help=help, description=description)
+
+
+def _add_demo_parser(sub):
+    p = _command(sub, "demo", "power-spectrum distances on Perlin textures",
+                 "Power-spectrum distance (eq. 7 of Lubbers et al. 2017) from Perlin textures "
+                 "to the 0-degree ones, by angle difference: a Markdown table on stdout. "
+                 "Python: skmicro.reproduce.run_demo.")
+    p.add_argument("--size", type=int, default=128,
+                   help="texture side in pixels (default: %(default)s)")
+    p.add_argument("--noise-amplitude", type=float, default=2.5,
+                   help="Perlin noise amplitude A (default: %(default)s)")
+    p.add_argument("--n-pairs", type=int, default=8,
+                   help="noise realizations per angle, at least 2 (default: %(default)s)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    p.add_argument("--verbose", type=int, default=0,
+                   help=_verbose_help("a progress bar over the descriptor's batches"))
+    p.set_defaults(func=_demo)
+
 
 def _demo(args):
-    """Power-spectrum distances between Perlin textures grow with their angle difference."""
-    import numpy as np
+    from .reproduce import run_demo
 
-    from . import PowerSpectrumFeatures
-    from .datasets import make_perlin_textures
-
-    angles = np.deg2rad([0, 2, 4, 8, 16, 32, 64, 90])
-    n = args.n_pairs
-    # n independent noise realizations per angle: the mean distance to the 0-degree textures
-    # separates the angle from the noise.
-    X, _ = make_perlin_textures(len(angles) * n, size=args.size, angle=np.repeat(angles, n),
-                                scale=15, noise_amplitude=args.noise_amplitude,
-                                random_state=args.seed)
-    F = PowerSpectrumFeatures(crop=args.size // 4, device=args.device,
-                              verbose=args.verbose).fit_transform(X)
-    F = F.reshape(len(angles), n, -1)
-    print(f"Perlin textures k=15, A={args.noise_amplitude}, {args.size}x{args.size}, {n} "
-          "realizations per angle: power-spectrum distance (eq. 7) to the 0-degree textures")
-    print("| angle difference (deg) | mean distance | std |")
-    print("|---:|---:|---:|")
-    for a, Fa in zip(np.rad2deg(angles), F):
-        d = np.linalg.norm(Fa[:, None, :] - F[0][None, :, :], axis=-1)
-        if a == 0:
-            d = d[~np.eye(n, dtype=bool)]
-        print(f"| {a:.0f} | {d.mean():.4f} | {d.std():.4f} |")
+    print(run_demo(size=args.size, noise_amplitude=args.noise_amplitude,
+                   n_realizations=args.n_pairs, device=args.device, random_state=args.seed,
+                   verbose=args.verbose))
     return 0
+
+
+def _add_reproduce_parser(sub):
+    p = _command(sub, "reproduce", "reproduce a paper's results",
+                 "Reproduce a paper's results on built-in data: tables (table.md, results.json) "
+                 "and figures in the output folder. Python: "
+                 "skmicro.reproduce.run_lubbers2017.")
+    p.add_argument("paper", choices=["lubbers2017"],
+                   help="the paper: lubbers2017 (Lubbers, Lookman & Barros, Phys. Rev. E 2017)")
+    p.add_argument("--quick", action="store_true",
+                   help="5 noise amplitudes, 5 trials, a 6x6x6 grid: minutes on a laptop CPU "
+                        "(default: the paper's full design)")
+    p.add_argument("--out", default=None,
+                   help="output folder (default: results, or results-quick with --quick)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    p.add_argument("--descriptors", nargs="+", default=None,
+                   choices=["power_spectrum", "vgg_gram", "scattering"], metavar="NAME",
+                   help="descriptors to run, any of power_spectrum, vgg_gram, scattering "
+                        "(default: all three)")
+    p.add_argument("--no-figures", action="store_true",
+                   help="write the tables only, no PNG figures")
+    p.add_argument("--verbose", type=int, default=1,
+                   help=_verbose_help("a progress bar over the steps and the tables; "
+                                      "2: also one bar per descriptor"))
+    p.set_defaults(func=_reproduce)
 
 
 def _reproduce(args):
@@ -49,33 +97,44 @@ def _reproduce(args):
     return 0
 
 
+def _add_synthesize_parser(sub):
+    p = _command(sub, "synthesize", "a new texture with the statistics of micrographs",
+                 "Synthesize a new micrograph whose descriptor matches the input's (a file, or "
+                 "a folder whose images are pooled) and write it to an image file. Python: "
+                 "skmicro.workflow.synthesize_file.")
+    p.add_argument("input", help="micrograph file, or a folder whose images are pooled")
+    p.add_argument("--out", required=True,
+                   help="output image; .tif keeps the values, .png and the others hold 8 bits")
+    p.add_argument("--size", type=int, default=None,
+                   help="output side in pixels (default: the first input's size)")
+    p.add_argument("--descriptor", default="vgg_gram", choices=["vgg_gram", "scattering"],
+                   help="the statistics to match: vgg_gram or scattering (default: %(default)s)")
+    p.add_argument("--n-iter", type=int, default=100,
+                   help="L-BFGS iterations (default: %(default)s)")
+    p.add_argument("--periodic", action="store_true", help="seamlessly tileable output")
+    p.add_argument("--spectrum-weight", type=float, default=None,
+                   help="weight of the Fourier-modulus constraint, 0 turns it off (default: "
+                        "synthesize_texture's, 0.1)")
+    p.add_argument("--coarse-to-fine", type=lambda v: v if v == "auto" else int(v),
+                   default="auto",
+                   help="pyramid levels, coarsest first: auto (from 512 px) or a number "
+                        "(default: %(default)s)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    p.add_argument("--verbose", type=int, default=1,
+                   help=_verbose_help("a progress bar over the iterations"))
+    p.set_defaults(func=_synthesize)
+
+
 def _synthesize(args):
-    """Synthesize a new micrograph with the statistics of INPUT (a file or a folder, pooled)."""
-    from pathlib import Path
+    from .workflow import synthesize_file
 
-    import numpy as np
-
-    from .io import load_micrographs
-    from .synthesis import synthesize_texture
-
-    images = load_micrographs(args.input, as_gray=False)
-    out = synthesize_texture(images, size=args.size, descriptor=args.descriptor,
-                             n_iter=args.n_iter, periodic=args.periodic,
-                             coarse_to_fine=args.coarse_to_fine, random_state=args.seed,
-                             **({} if args.spectrum_weight is None
-                                else {"spectrum_weight": args.spectrum_weight}), device=args.device, verbose=args.verbose)
-    path = Path(args.out)
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
-
-        tifffile.imwrite(path, out)
-    else:
-        from PIL import Image
-
-        if out.dtype.kind == "f":  # Pillow formats hold integers: float units 0-1 -> 0-255
-            out = np.rint(np.clip(out, 0, 1) * 255).astype(np.uint8)
-        Image.fromarray(out).save(path)
-    print(f"wrote {path} ({out.shape[0]}x{out.shape[1]}, {args.descriptor})")
+    out = synthesize_file(args.input, args.out, size=args.size, descriptor=args.descriptor,
+                          n_iter=args.n_iter, periodic=args.periodic,
+                          spectrum_weight=args.spectrum_weight,
+                          coarse_to_fine=args.coarse_to_fine, random_state=args.seed,
+                          device=args.device, verbose=args.verbose)
+    print(f"wrote {args.out} ({out.shape[0]}x{out.shape[1]}, {args.descriptor})")
     return 0
 
 
@@ -135,46 +194,13 @@ def _evaluate(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="skmicro", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="power-spectrum distances on Perlin textures")
-    demo.add_argument("--size", type=int, default=128)
-    demo.add_argument("--noise-amplitude", type=float, default=2.5)
-    demo.add_argument("--device", default="auto")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--n-pairs", type=int, default=8)
-    demo.add_argument("--verbose", type=int, default=0)
-    demo.set_defaults(func=_demo)
-
-    rep = sub.add_parser("reproduce", help="reproduce a paper's results")
-    rep.add_argument("paper", choices=["lubbers2017"])
-    rep.add_argument("--quick", action="store_true",
-                     help="5 noise amplitudes, 5 trials, a 6x6x6 grid: minutes on a laptop CPU")
-    rep.add_argument("--out", default=None, help="output folder (default: results[-quick])")
-    rep.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    rep.add_argument("--seed", type=int, default=0)
-    rep.add_argument("--descriptors", nargs="+", default=None,
-                     choices=["power_spectrum", "vgg_gram", "scattering"])
-    rep.add_argument("--no-figures", action="store_true")
-    rep.add_argument("--verbose", type=int, default=1)
-    rep.set_defaults(func=_reproduce)
-
-    syn = sub.add_parser("synthesize", help="a new texture with the statistics of micrographs")
-    syn.add_argument("input", help="micrograph file, or a folder whose images are pooled")
-    syn.add_argument("--out", required=True, help="output image (.png, .tif, ...)")
-    syn.add_argument("--size", type=int, default=None, help="output side (default: input's)")
-    syn.add_argument("--descriptor", default="vgg_gram", choices=["vgg_gram", "scattering"])
-    syn.add_argument("--n-iter", type=int, default=100, help="L-BFGS iterations")
-    syn.add_argument("--periodic", action="store_true", help="seamlessly tileable output")
-    syn.add_argument("--spectrum-weight", type=float, default=None,
-                     help="weight of the Fourier-modulus constraint (0: off; default: "
-                          "synthesize_texture's)")
-    syn.add_argument("--coarse-to-fine", type=lambda v: v if v == "auto" else int(v),
-                     default="auto", help="coarser levels first: auto (from 512 px) | N")
-    syn.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    syn.add_argument("--seed", type=int, default=0)
-    syn.add_argument("--verbose", type=int, default=1)
-    syn.set_defaults(func=_synthesize)
+    parser = argparse.ArgumentParser(prog="skmicro", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands")
+    _add_demo_parser(sub)
+    _add_reproduce_parser(sub)
+    _add_synthesize_parser(sub)
     _add_evaluate_parser(sub)
     return parser
 

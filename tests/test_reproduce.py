@@ -1,6 +1,7 @@
 """The Lubbers 2017 reproduction on a tiny configuration: schema, files, and sanity of scores."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -78,6 +79,18 @@ def test_cli_demo(capsys):
     assert main(["demo", "--size", "32", "--n-pairs", "2", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "| 90 |" in out
+
+
+def test_demo_distances_rise_above_the_noise_floor():
+    from skmicro.reproduce import run_demo
+
+    rows = [line.split("|")[1:3] for line in run_demo(size=64, n_realizations=3, device="cpu")
+            .splitlines() if re.match(r"\| \d", line)]
+    mean = {int(a): float(d) for a, d in rows}
+    assert sorted(mean) == [0, 2, 4, 8, 16, 32, 64, 90]
+    assert mean[90] > 1.2 * mean[0] and mean[64] > mean[0]
+    with pytest.raises(ValueError, match="n_realizations >= 2"):
+        run_demo(n_realizations=1)
 
 
 def test_cli_rejects_unknown_paper():
