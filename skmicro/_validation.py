@@ -405,7 +405,35 @@ def _check_image_list(X, channels, min_shape, allow_mixed, name, caller):
     return ImageSet(groups, n_samples=len(X))
 
 
+def _text_dtype(X):
+    """The dtype to report when a 2-D input holds text (strings are never pixels), else None.
+
+    Numbers stored as objects stay accepted (scikit-learn's convention); only string and bytes
+    arrays, and object arrays or DataFrame columns with str/bytes cells, are text.
+    """
+    if hasattr(X, "iloc") and hasattr(X, "dtypes"):  # DataFrame: scan non-numeric columns only
+        for i, dtype in enumerate(X.dtypes):
+            if getattr(dtype, "kind", "O") not in "biufc" and any(
+                    isinstance(v, (str, bytes)) for v in X.iloc[:, i]):
+                return f"{dtype} (text in column {X.columns[i]!r})"
+        return None
+    if hasattr(X, "format") and hasattr(X, "tocsr"):  # sparse matrices hold numbers
+        return None
+    try:
+        arr = np.asarray(X)
+    except (TypeError, ValueError):  # ragged or odd input: scikit-learn's checks explain it
+        return None
+    if arr.dtype.kind in "US":
+        return str(arr.dtype)
+    if arr.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in arr.flat):
+        return "object (text)"
+    return None
+
+
 def _check_tabular(X, image_shape, channels, min_shape, estimator, reset, name, caller):
+    text = _text_dtype(X)
+    if text is not None:
+        raise _dtype_error(name, caller, text)
     if estimator is not None:
         arr = validate_data(
             estimator, X, reset=reset, dtype="numeric", ensure_all_finite=True,
@@ -418,10 +446,13 @@ def _check_tabular(X, image_shape, channels, min_shape, estimator, reset, name, 
     shape = check_image_shape_param(image_shape, caller=caller)
     n, d = arr.shape
     if shape is None:
+        arraylike = hasattr(X, "ndim") and not hasattr(X, "iloc")  # numpy or dask, not lists
+        one = f"{name}[None]" if arraylike else f"np.asarray({name})[None]"
         raise ValueError(
-            f"{caller}: {name} is 2-D with shape {arr.shape}, which is a table, not a stack of "
-            "images. Pass images as (n, h, w), or set image_shape=(h, w) so that each row is "
-            "reshaped to one image (image_shape=(1, -1) treats rows as 1-D signals)."
+            f"{caller}: {name} is 2-D with shape {arr.shape}. One image? Pass {one} "
+            f"(a stack of one, (1, h, w)) or a list [{name}]. Several images "
+            "flattened into rows? Set image_shape=(h, w) so that each row is reshaped to one "
+            "image (image_shape=(1, -1) treats rows as 1-D signals)."
         )
     h, w = shape
     if h == -1:

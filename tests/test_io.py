@@ -215,3 +215,10 @@ def test_png_warning_points_at_the_caller(tmp_path):
     with pytest.warns(UserWarning, match="16-bit colour PNG") as record:
         load_micrographs(tmp_path / "c16.png")
     assert record[0].filename == __file__
+
+
+def test_missing_folder_is_called_a_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"^Folder not found: '.*no_such_folder'"):
+        load_micrographs(tmp_path / "no_such_folder")
+    with pytest.raises(FileNotFoundError, match=r"^Micrograph file not found: '.*gone\.tif'"):
+        load_micrographs(tmp_path / "gone.tif")

@@ -81,6 +81,23 @@ def test_cli_demo(capsys):
     assert "| 90 |" in out
 
 
+def test_fig8_shows_every_embedding_dimension_of_the_table(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from skmicro.reproduce._figures import fig_stress_vs_dim
+
+    closed = []
+    monkeypatch.setattr(plt, "close", closed.append)  # keep the figure to inspect it
+    grid = {"power_spectrum": {"embedding_dims": [1, 2, 10, 50], "stress": [0.4, 0.2, 0.05, 0.01]}}
+    fig_stress_vs_dim(grid, tmp_path / "fig8.png")
+    (ax,) = closed[0].axes
+    (line,) = ax.lines
+    assert list(line.get_xdata()) == [1, 2, 10, 50]  # D* = 50 is in Table I, so in the figure
+    assert list(line.get_ydata()) == [0.4, 0.2, 0.05, 0.01]
+    assert 50 in ax.get_xticks() and ax.get_xlim()[1] > 50
+    plt.close(closed[0])
+
+
 def test_demo_distances_rise_above_the_noise_floor():
     from skmicro.reproduce import run_demo
 

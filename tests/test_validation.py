@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from skmicro import PowerSpectrumFeatures
 from skmicro._validation import as_float32, check_image_shape_param, check_images
 
 
@@ -136,3 +137,44 @@ def test_as_float32_returns_new_buffer():
     x = np.ones(3, np.float32)
     y = as_float32(x)
     assert y is not x and not np.shares_memory(x, y)
+
+
+@pytest.mark.parametrize("X", [
+    [["a", "b"], ["c", "d"]],                              # a 2-D list of strings
+    np.array([["a", "b"], ["c", "d"]]),
+    np.array([[b"a", b"b"]]),
+    np.array([[1.0, "a"]], dtype=object),                  # text among numbers
+])
+def test_text_in_a_table_is_the_estimators_type_error(X):
+    # docs/images.md: string arrays get a TypeError naming the estimator, not scikit-learn's
+    # generic "dtype='numeric' is not compatible with arrays of bytes/strings".
+    est = PowerSpectrumFeatures(image_shape=(1, -1), device="cpu")
+    with pytest.raises(TypeError, match=r"^PowerSpectrumFeatures: X must hold numeric images"):
+        est.fit(X)
+    with pytest.raises(TypeError, match=r"^PowerSpectrumFeatures: X must hold numeric images"):
+        PowerSpectrumFeatures(device="cpu").fit(X)  # without image_shape too
+
+
+def test_text_column_of_a_dataframe_is_named():
+    import pandas as pd
+
+    X = pd.DataFrame({"a": [0.1, 0.2], "name": ["x", "y"]})
+    with pytest.raises(TypeError, match=r"text in column 'name'"):
+        PowerSpectrumFeatures(image_shape=(1, -1), device="cpu").fit(X)
+
+
+def test_numbers_stored_as_objects_stay_accepted():
+    X = np.array([[0.0, 0.5], [1.0, 0.25]], dtype=object)  # scikit-learn's convention
+    (_, arr), = check_images(X, image_shape=(1, 2)).groups
+    assert arr.dtype == np.float32 and arr.tolist() == [[[0.0, 0.5]], [[1.0, 0.25]]]
+
+
+def test_one_2d_image_gets_the_one_image_hint():
+    image = np.zeros((6, 7))
+    with pytest.raises(ValueError, match=r"shape \(6, 7\)\. One image\? Pass X\[None\] "):
+        PowerSpectrumFeatures(device="cpu").fit(image)
+    with pytest.raises(ValueError, match=r"np\.asarray\(X\)\[None\]"):
+        check_images(image.tolist())
+    # the hint is right: X[None] is accepted as one image
+    (_, arr), = check_images(image[None]).groups
+    assert arr.shape == (1, 6, 7)

@@ -43,6 +43,11 @@ def _list_files(paths_or_folder):
                     f"{', '.join(MICROGRAPH_EXTENSIONS)} (case-insensitive)."
                 )
             return files
+        if not path.exists() and path.suffix.lower() not in MICROGRAPH_EXTENSIONS:
+            raise FileNotFoundError(
+                f"Folder not found: '{path}'. Give an existing folder of micrographs, one image "
+                f"file ({', '.join(MICROGRAPH_EXTENSIONS)}) or a list of files."
+            )
         paths = [path]
     else:
         try:
@@ -220,7 +225,7 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False,
     Raises
     ------
     FileNotFoundError
-        A given path does not exist.
+        A given folder or file does not exist (the message says which).
     ValueError
         A file cannot be decoded, has an unknown extension, holds a stack instead of one
         image, or a folder holds no micrograph. The message names the file.
