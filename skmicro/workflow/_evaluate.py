@@ -241,14 +241,18 @@ def _row(descriptor, model, n_features, y, oof, r2, mae, n_splits):
 def _figure(path, y, oof, descriptor, model, r2, target_name):
     """Predicted (out of fold) against measured, identity line, R^2 in the title."""
     from matplotlib.figure import Figure  # no pyplot: no backend state, Agg when saved
+    from matplotlib.ticker import MaxNLocator
     from sklearn.metrics import PredictionErrorDisplay
 
     fig = Figure(figsize=(4.5, 4.5), layout="constrained")
     ax = fig.add_subplot()
     PredictionErrorDisplay.from_predictions(y, oof, kind="actual_vs_predicted", ax=ax)
+    for axis in (ax.xaxis, ax.yaxis):  # round tick values instead of min..max in 5 steps
+        axis.set_major_locator(MaxNLocator(6))
     ax.set_xlabel(f"predicted {target_name} (out of fold)")
     ax.set_ylabel(f"measured {target_name}")
-    ax.set_title(f"{descriptor}, {model}: R$^2$ = {r2:.2f}", fontsize=10)
+    ax.set_title(f"{descriptor}, {model}: R$^2$ = {r2:.2f} (out of fold, n = {len(y)})",
+                 fontsize=10)
     fig.savefig(path, dpi=120)
 
 
