@@ -16,6 +16,7 @@ EPILOG = """examples:
   skmicro demo --size 64
   skmicro reproduce lubbers2017 --quick --out results-quick
   skmicro synthesize micrograph.tif --out new.png --size 256
+  skmicro evaluate features.parquet --target metadata.csv:hardness --groups specimen
 
 Run 'skmicro COMMAND --help' for the options of one command."""
 
@@ -139,16 +140,15 @@ def _synthesize(args):
 
 
 def _add_evaluate_parser(sub):
-    p = sub.add_parser(
-        "evaluate", help="cross-validate each descriptor of a features table against a property",
-        description="Join a features table (from 'skmicro features') with a spreadsheet by file "
-                    "name, cross-validate each descriptor and their union with ridge regression "
-                    "and k-nearest neighbours (both after standard scaling) against one numeric "
-                    "column, and print a table of R^2 (per test fold: mean, spread, worst; and "
-                    "pooled over all out-of-fold predictions) and the mean absolute error, next "
-                    "to a baseline that predicts the training mean. With few micrographs the "
-                    "per-fold R^2 is noisy: read r2_pooled. Python: "
-                    "skmicro.workflow.evaluate_features.")
+    p = _command(sub, "evaluate",
+                 "cross-validate each descriptor of a features table against a property",
+                 "Join a features table (from 'skmicro features') with a spreadsheet by file "
+                 "name, cross-validate each descriptor and their union with ridge regression "
+                 "and k-nearest neighbours (both after standard scaling) against one numeric "
+                 "column, and print a table of R^2 (per test fold: mean, spread, worst; and "
+                 "pooled over all out-of-fold predictions) and the mean absolute error, next to "
+                 "a baseline that predicts the training mean. With few micrographs the per-fold "
+                 "R^2 is noisy: read r2_pooled. Python: skmicro.workflow.evaluate_features.")
     p.add_argument("features", metavar="FEATURES",
                    help="features table, .parquet or .csv, as 'skmicro features' writes it")
     p.add_argument("--target", required=True, metavar="TABLE:COLUMN",
@@ -176,8 +176,7 @@ def _add_evaluate_parser(sub):
     p.add_argument("--seed", type=int, default=0,
                    help="random seed of the fold assignment (default: %(default)s)")
     p.add_argument("--verbose", type=int, default=0,
-                   help="0: quiet; 1 or more: a progress bar over the fits (default: "
-                        "%(default)s)")
+                   help=_verbose_help("a progress bar over the fits"))
     p.set_defaults(func=_evaluate)
 
 
