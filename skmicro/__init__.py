@@ -22,6 +22,7 @@ _LAZY = {
     "PrecisionFallbackWarning": "skmicro._engine",
     "clear_caches": "skmicro._cache",
     "evaluate_features": "skmicro.workflow._evaluate",
+    "describe_folder": "skmicro.workflow._describe",
 }
 _SUBMODULES = (
     "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "reproduce",

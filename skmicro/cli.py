@@ -16,6 +16,7 @@ EPILOG = """examples:
   skmicro demo --size 64
   skmicro reproduce lubbers2017 --quick --out results-quick
   skmicro synthesize micrograph.tif --out new.png --size 256
+  skmicro features micrographs/ --out features.parquet
   skmicro evaluate features.parquet --target metadata.csv:hardness --groups specimen
 
 Run 'skmicro COMMAND --help' for the options of one command."""
@@ -139,6 +140,78 @@ def _synthesize(args):
     return 0
 
 
+def _add_features_parser(sub):
+    p = _command(sub, "features", "describe every micrograph in a folder: a features table",
+                 "Describe every micrograph in FOLDER (one row per file: its data bar cut, "
+                 "then each descriptor) and write the table as Parquet or CSV. Results are "
+                 "cached per file, keyed by its content and the descriptor's options: a second "
+                 "run computes only new or changed files, and an interrupted run keeps what it "
+                 "finished. Python: skmicro.workflow.describe_folder.")
+    p.add_argument("folders", nargs="+", metavar="FOLDER",
+                   help="folder(s) of micrographs (.tif .tiff .png .jpg .jpeg .bmp; other files "
+                        "are ignored), or image files")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output table: a .parquet or .csv file (its folder must exist)")
+    p.add_argument("--descriptor", "-d", action="append", metavar="NAME[:key=value,...]",
+                   help="descriptor to compute, repeatable: power_spectrum (64 numbers per "
+                        "image), scattering (681) or vgg_gram (2048), optionally with options "
+                        "of its estimator, e.g. scattering:J=4,L=8 or vgg_gram:n_components=1024; "
+                        "LABEL=NAME:... names the columns LABEL__... (default: power_spectrum "
+                        "and scattering)")
+    p.add_argument("--no-crop-data-bar", action="store_true",
+                   help="keep the whole image (default: detect the microscope's data bar at "
+                        "the top or bottom edge and cut it)")
+    p.add_argument("--data-bar-rows", type=int, default=None, metavar="N",
+                   help="cut exactly N rows at the bottom instead of detecting the data bar")
+    p.add_argument("--pixel-size", type=float, default=None, metavar="UM",
+                   help="micrometres per pixel of every image (default: what each TIFF "
+                        "declares, if anything)")
+    p.add_argument("--target-pixel-size", type=float, default=None, metavar="UM",
+                   help="resample every image to this many micrometres per pixel first, for "
+                        "images taken at different magnifications")
+    p.add_argument("--tile", type=int, default=None, metavar="PIXELS",
+                   help="describe each image by square tiles of this side, averaged: mixes "
+                        "image sizes for descriptors that need one size, bounds memory on huge "
+                        "images")
+    p.add_argument("--aggregate", choices=["mean", "mean_std"], default="mean",
+                   help="with --tile: the mean over tiles, or the mean and the standard "
+                        "deviation (default: %(default)s)")
+    p.add_argument("--recursive", action="store_true",
+                   help="also describe micrographs in sub-folders")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="cache folder (default: $XDG_CACHE_HOME/skmicro or ~/.cache/skmicro)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compute everything and keep nothing between runs")
+    p.add_argument("--on-error", choices=["raise", "skip"], default="raise",
+                   help="a file that cannot be read or described: stop with its name (raise) or "
+                        "warn and leave it out (skip) (default: %(default)s)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a Dask scheduler address (tcp://host:8786): describe the files on its "
+                        "workers, which must see the same paths")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                   help="CPU threads (default: all cores)")
+    p.add_argument("--verbose", "-v", action="count", default=1,
+                   help="a progress bar and a summary line on stderr (on unless --quiet)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    p.set_defaults(func=_features)
+
+
+def _features(args):
+    from .workflow import DEFAULT_DESCRIPTORS, describe_folder
+
+    table = describe_folder(
+        args.folders, args.descriptor or DEFAULT_DESCRIPTORS, out=args.out,
+        crop_data_bar=args.data_bar_rows if args.data_bar_rows is not None
+        else not args.no_crop_data_bar,
+        pixel_size=args.pixel_size, target_pixel_size=args.target_pixel_size, tile=args.tile,
+        aggregate=args.aggregate, cache=False if args.no_cache else (args.cache_dir or True),
+        on_error=args.on_error, recursive=args.recursive, device=args.device,
+        n_jobs=args.n_jobs, scheduler=args.scheduler, verbose=0 if args.quiet else args.verbose)
+    print(f"wrote {args.out}: {table.shape[0]} micrographs x {table.shape[1]} columns")
+    return 0
+
+
 def _add_evaluate_parser(sub):
     p = _command(sub, "evaluate",
                  "cross-validate each descriptor of a features table against a property",
@@ -200,6 +273,7 @@ def build_parser():
     _add_demo_parser(sub)
     _add_reproduce_parser(sub)
     _add_synthesize_parser(sub)
+    _add_features_parser(sub)
     _add_evaluate_parser(sub)
     return parser
 

@@ -1,12 +1,43 @@
 """The user's route: a folder of micrographs -> a features table -> a cross-validated answer.
 
-Functions here compose the public estimators (no new math). pandas, scikit-learn and matplotlib
-are imported inside the functions, so importing this package stays cheap.
+:func:`describe_folder` turns a folder of micrographs into a features table (one row per
+file, cached per file; ``skmicro features`` on the command line); :func:`write_features` and
+:func:`read_features` store it as Parquet or CSV; :func:`join_table` matches a spreadsheet to
+it by file name and :func:`evaluate_features` cross-validates each descriptor against a
+column. Functions here compose the public estimators (no new math).
+
+Names load on first use (as in ``skmicro`` itself): a features run served from the cache
+imports neither scikit-learn nor torch, which keeps it a small fraction of the first run.
 """
 
-from ._evaluate import evaluate_features, format_table
-from ._join import join_table, parse_table_column, read_table
-from ._synthesize import synthesize_file
+from importlib import import_module
 
-__all__ = ["evaluate_features", "format_table", "join_table", "parse_table_column",
-           "read_table", "synthesize_file"]
+_LAZY = {
+    "DEFAULT_DESCRIPTORS": "._describe",
+    "describe_folder": "._describe",
+    "evaluate_features": "._evaluate",
+    "format_table": "._evaluate",
+    "join_table": "._join",
+    "parse_table_column": "._join",
+    "read_table": "._join",
+    "synthesize_file": "._synthesize",
+    "DESCRIPTORS": "._specs",
+    "parse_descriptor": "._specs",
+    "default_cache_dir": "._store",
+    "read_features": "._table",
+    "write_features": "._table",
+}
+
+__all__ = sorted(_LAZY, key=str.lower)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'skmicro.workflow' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
