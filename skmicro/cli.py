@@ -265,6 +265,60 @@ def _evaluate(args):
     return 0
 
 
+def _add_map_parser(sub):
+    p = sub.add_parser(
+        "map", help="an interactive map of a collection: thumbnails on its embedding (HTML)",
+        description="Describe a folder of micrographs (or read a features table), embed one "
+                    "descriptor in 2-D by metric MDS and write one self-contained HTML page "
+                    "(no network needed to open it): each micrograph a point with its "
+                    "thumbnail on hover, thumbnails in place of the dots when zoomed in, "
+                    "coloured by a spreadsheet column; a click shows the file name, its "
+                    "spreadsheet row and a larger view. Needs the map extra (pip install "
+                    "'skmicro[map]'). Python: skmicro.workflow.map_collection.")
+    p.add_argument("source", metavar="FOLDER_OR_FEATURES",
+                   help="a folder of micrographs (described with the per-file cache of "
+                        "'skmicro features'), or a features table (.parquet or .csv) that "
+                        "'skmicro features' wrote")
+    p.add_argument("--out", required=True, metavar="MAP.html", help="the page to write")
+    p.add_argument("--metadata", default=None, metavar="TABLE.csv",
+                   help="a spreadsheet (.csv, .parquet; .xlsx with openpyxl) whose rows name "
+                        "the micrographs (the column holding file names is found "
+                        "automatically); shown on a click")
+    p.add_argument("--color", default=None, metavar="COLUMN",
+                   help="colour the points by this spreadsheet column: numbers get a colour "
+                        "bar, other values a legend; missing values are grey")
+    p.add_argument("--descriptor", default="power_spectrum", metavar="NAME",
+                   help="the descriptor to embed: power_spectrum, scattering or vgg_gram "
+                        "(for a features table: any of its column prefixes) (default: "
+                        "%(default)s)")
+    p.add_argument("--images", default=None, metavar="FOLDER",
+                   help="for a features table: the folder its file names are relative to, "
+                        "for the thumbnails (default: the table's folder)")
+    p.add_argument("--max-points", type=int, default=5000, metavar="N",
+                   help="above N micrographs show a sample of N, stratified by the colour "
+                        "(default: %(default)s)")
+    p.add_argument("--thumbnail-size", type=int, default=96, metavar="PX",
+                   help="longer side of each thumbnail in pixels (default: %(default)s)")
+    p.add_argument("--title", default=None, help="page title (default: the source's name)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed of the embedding and the sample (default: %(default)s)")
+    p.add_argument("--verbose", type=int, default=1,
+                   help="0: quiet; 1: progress bars (default: %(default)s)")
+    p.set_defaults(func=_map)
+
+
+def _map(args):
+    from .workflow import map_collection
+
+    out = map_collection(args.source, metadata=args.metadata, color=args.color,
+                         descriptor=args.descriptor, images=args.images,
+                         max_points=args.max_points, thumbnail_size=args.thumbnail_size,
+                         title=args.title, out=args.out, random_state=args.seed,
+                         verbose=args.verbose)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="skmicro", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -275,6 +329,7 @@ def build_parser():
     _add_synthesize_parser(sub)
     _add_features_parser(sub)
     _add_evaluate_parser(sub)
+    _add_map_parser(sub)
     return parser
 
 

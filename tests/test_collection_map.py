@@ -354,3 +354,76 @@ def test_page_in_headless_chromium(browser, tmp_path):
     page.close()
     assert errors == []
     assert requests and all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+# -- the route: map_collection and `skmicro map` -----------------------------------------------
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """Four 8-bit micrographs with a black data bar, and a spreadsheet naming them by stem."""
+    from PIL import Image
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))   # describe_folder's cache
+    rng = np.random.default_rng(0)
+    root = tmp_path / "micrographs"
+    root.mkdir()
+    for i in range(4):
+        img = (rng.random((160, 192)) * 200 + 30).astype(np.uint8)
+        img[-32:] = 0              # the data bar ...
+        img[-20:-12, 16:80] = 255  # ... with a scale bar
+        Image.fromarray(img).save(root / f"s{i}.png")
+    (tmp_path / "meta.csv").write_text(
+        "sample,temperature,route\ns3,850,B\ns0,700,A\ns1,750,A\ns2,,B\nextra,900,C\n")
+    return root
+
+
+def test_map_collection_from_a_folder(folder, tmp_path):
+    from skmicro.workflow import map_collection
+
+    out = map_collection(folder, metadata=tmp_path / "meta.csv", color="temperature",
+                         out=tmp_path / "map.html", verbose=0)
+    page = out.read_text(encoding="utf-8")
+    data = _page_data(page)
+    assert data["label"] == ["s0.png", "s1.png", "s2.png", "s3.png"]
+    assert "no value (1)" in page                       # s2 has no temperature
+    assert "700" in data["info"][0] and "A" in data["info"][0]
+    # thumbnails show the micrograph without its 32-row data bar: 160 x 192 -> 128 x 192,
+    # 64 x 96 at thumbnail_size 96
+    assert _jpeg_sizes(page)[0] == (96, 64)
+
+
+def test_map_collection_errors(folder, tmp_path):
+    from skmicro.workflow import map_collection
+
+    with pytest.raises(ValueError, match="cannot colour by 'temp'.*'temperature'"):
+        map_collection(folder, metadata=tmp_path / "meta.csv", color="temp",
+                       out=tmp_path / "map.html", verbose=0)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,temperature\nother1.png,1\nother2.png,2\n")
+    with pytest.raises(ValueError, match="names a micrograph.*'s0.png'"):
+        map_collection(folder, metadata=bad, out=tmp_path / "map.html", verbose=0)
+    with pytest.raises(FileNotFoundError, match="cannot write .*does not exist"):
+        map_collection(tmp_path / "nowhere", out=tmp_path / "no" / "map.html", verbose=0)
+
+
+def test_map_collection_from_a_features_table(folder, tmp_path):
+    from skmicro.workflow import describe_folder, map_collection, write_features
+
+    table = describe_folder(folder, descriptors=["power_spectrum"], verbose=0)
+    path = write_features(table, tmp_path / "features.csv")
+    with pytest.raises(ValueError, match="no 'scattering' descriptor; it has: 'power_spectrum'"):
+        map_collection(path, descriptor="scattering", out=tmp_path / "map.html", verbose=0)
+    with pytest.raises(FileNotFoundError, match="--images"):
+        map_collection(path, out=tmp_path / "map.html", verbose=0)
+    out = map_collection(path, images=folder, out=tmp_path / "map.html", verbose=0)
+    assert _page_data(out.read_text(encoding="utf-8"))["label"][0] == "s0.png"
+
+
+def test_cli_map(folder, tmp_path, capsys):
+    from skmicro.cli import main
+
+    assert main(["map", str(folder), "--metadata", str(tmp_path / "meta.csv"), "--color",
+                 "route", "--out", str(tmp_path / "cli.html"), "--verbose", "0"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    page = (tmp_path / "cli.html").read_text(encoding="utf-8")
+    assert "A (2)" in page and "B (2)" in page

@@ -11,6 +11,7 @@ import base64
 import html
 import io
 import os
+from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -26,7 +27,8 @@ _MIN_IMAGES = 3
 _JPEG_QUALITY = 80
 _PREVIEW_SIZE = 256          # side of the larger view shown on a click ...
 _PREVIEW_MAX_POINTS = 1000   # ... stored apart from the thumbnail up to this many points
-_DRAWN_SIDE = 56             # screen pixels of the longer side of a thumbnail drawn on the map
+_DRAWN_SIDE = (72, 56)       # screen pixels of a drawn thumbnail's longer side: up to 100 points,
+                             # and above
 _AUTO_THUMBNAILS = 150       # "auto": thumbnails replace dots when at most this many are in view
 _MISSING_COLOR = "#b0b0b0"
 _N_QUANTILE_STRATA = 10
@@ -80,6 +82,8 @@ def _read_images(images, caller):
             raise ValueError(f"{caller}: an image array must be (n, h, w) or (n, h, w, 3); got "
                              f"shape {images.shape}.")
         return list(images), None
+    if isinstance(images, Sequence):  # read on access (a lazy sequence reads only the sample)
+        return images, None
     try:
         imgs = [np.asarray(im) for im in images]
     except TypeError as exc:
@@ -255,7 +259,7 @@ def _info_html(label, row):
 
 
 _TOOLTIP = """
-<div style="max-width:{w}px">
+<div style="width:170px;overflow-wrap:anywhere">
   <img src="@thumb" style="max-width:{w}px;max-height:{w}px;display:block"/>
   <div style="font-size:12px">@label</div>{value}
 </div>"""
@@ -275,6 +279,8 @@ if (mode === "auto") {
   show = k <= limit;
 }
 for (const r of renderers) { r.visible = show; }
+// hover and click the whole thumbnail when thumbnails are drawn, else the dot
+for (const tool of tools) { tool.renderers = [show ? frames : dots]; }
 """
 
 _TAP_JS = """
@@ -434,15 +440,16 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     thumbs, sizes, previews, drawn = [], [], [], []
     store_preview = len(keep) <= _PREVIEW_MAX_POINTS
     for i in tqdm(keep, desc="thumbnails", disable=not verbose):
-        small = thumbnail(imgs[i], thumbnail_size)
+        image = imgs[i]
+        small = thumbnail(image, thumbnail_size)
         uri, nbytes = _encode(small)
         thumbs.append(uri)
         sizes.append(nbytes)
         h, w = small.shape[:2]
-        scale = _DRAWN_SIDE / max(h, w)
+        scale = _DRAWN_SIDE[len(keep) > 100] / max(h, w)
         drawn.append((w * scale, h * scale))
         if store_preview:
-            previews.append(_encode(thumbnail(imgs[i], _PREVIEW_SIZE))[0])
+            previews.append(_encode(thumbnail(image, _PREVIEW_SIZE))[0])
 
     kept_values = None if values is None else values[keep]
     data = {
@@ -524,27 +531,35 @@ def _layout(bokeh, data, legend, vrange, color_label, title, note, size_note, th
     img_src = ColumnDataSource({k: [] for k in ("x", "y", "thumb", "tw", "th")})
     pics = p.add_glyph(img_src, ImageURL(url="thumb", x="x", y="y", w="tw", h="th",
                                          w_units="screen", h_units="screen", anchor="center"))
-    p.add_tools(BoxSelectTool(renderers=[dots]), TapTool(renderers=[dots]))
-    p.x_range.renderers = p.y_range.renderers = [dots]
+    tap = TapTool(renderers=[dots])
+    p.add_tools(BoxSelectTool(renderers=[dots]), tap)
+    for r in (p.x_range, p.y_range):  # room for the thumbnails (drawn in screen units) at the edge
+        r.renderers, r.range_padding = [dots], 0.15
     value = ("" if "value" not in data else
              f'\n  <div style="font-size:12px">{bokeh_escape(color_label)}: @value</div>')
-    p.add_tools(HoverTool(renderers=[dots], limit=1, point_policy="snap_to_data",
-                          tooltips=_TOOLTIP.format(w=min(thumbnail_size, 160), value=value)))
+    hover = HoverTool(renderers=[dots], limit=1, point_policy="snap_to_data",
+                      tooltips=_TOOLTIP.format(w=min(thumbnail_size, 160), value=value))
+    p.add_tools(hover)
     if vrange is not None:
         mapper = LinearColorMapper(palette=Viridis256, low=vrange[0], high=vrange[1])
         p.add_layout(ColorBar(color_mapper=mapper, title=color_label, width=12), "right")
     if legend:
         items = [LegendItem(label=text, renderers=[dots], index=i) for text, i in legend]
-        p.add_layout(Legend(items=items, title=None if vrange else color_label), "right")
+        if vrange is None:
+            p.add_layout(Legend(items=items, title=color_label), "right")
+        else:  # the colour bar is on the right: the grey "no value" entry goes below
+            p.add_layout(Legend(items=items, orientation="horizontal"), "below")
 
     n_points = len(data["x"])
     initial = thumbnails == "thumbnails" or (thumbnails == "auto"
                                              and n_points <= _AUTO_THUMBNAILS)
     frames.visible = pics.visible = initial
+    tap.renderers = hover.renderers = [frames if initial else dots]
     radio = RadioButtonGroup(labels=["dots", "thumbnails", "auto"],
                              active=["dots", "thumbnails", "auto"].index(thumbnails))
     view = CustomJS(args=dict(radio=radio, xr=p.x_range, yr=p.y_range, src=src,
-                              renderers=[frames, pics], limit=_AUTO_THUMBNAILS), code=_VIEW_JS)
+                              renderers=[frames, pics], limit=_AUTO_THUMBNAILS,
+                              tools=[hover, tap], frames=frames, dots=dots), code=_VIEW_JS)
     radio.js_on_change("active", view)
     for r in (p.x_range, p.y_range):
         r.js_on_change("start", view)

@@ -1,0 +1,193 @@
+"""The route's map: a folder (or a features table) and a spreadsheet -> one interactive page."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from numbers import Integral
+from pathlib import Path
+
+from .._validation import Interval, validate_params
+from ._join import join_table, read_table
+
+__all__ = ["map_collection"]
+
+_META = "meta__"
+_PREVIEW_SIDE = 256  # images are shrunk to this side once read: the map's largest view
+
+
+def _descriptor_block(table, descriptor, source):
+    blocks = {}
+    for column in table.columns:
+        prefix, sep, _ = str(column).partition("__")
+        if sep and prefix and prefix != "meta":
+            blocks.setdefault(prefix, []).append(column)
+    if not blocks:
+        raise ValueError(f"{source} holds no descriptor columns ('DESCRIPTOR__FEATURE'); make "
+                         "a features table with `skmicro features FOLDER --out "
+                         "features.parquet`.")
+    if descriptor is None:
+        return [c for cols in blocks.values() for c in cols]
+    if descriptor not in blocks:
+        raise ValueError(f"{source} has no {descriptor!r} descriptor; it has: "
+                         f"{', '.join(repr(b) for b in blocks)}. Pass one of them (--descriptor).")
+    return blocks[descriptor]
+
+
+class _Micrographs(Sequence):
+    """The micrographs of a features table, read on access: data bar cut, shrunk to at most
+    ``side`` pixels (aspect kept)."""
+
+    def __init__(self, root, files, side):
+        self.root, self.files, self.side = root, files, side
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        from ..io import load_micrographs
+        from ..plotting._common import thumbnail
+        from ..preprocessing import CropDataBar
+
+        image = load_micrographs([self.root / self.files[i]], as_gray=False)[0]
+        return thumbnail(CropDataBar().fit_transform([image])[0], self.side)
+
+
+@validate_params(
+    {"source": [str, os.PathLike], "metadata": "no_validation", "color": [None, str],
+     "descriptor": [None, str], "images": [None, str, os.PathLike],
+     "max_points": [Interval(Integral, 3, None, closed="left")],
+     "thumbnail_size": [Interval(Integral, 8, 1024, closed="both")],
+     "title": [None, str], "out": [str, os.PathLike], "random_state": ["random_state"],
+     "verbose": ["verbose"]},
+    prefer_skip_nested_validation=True,
+)
+def map_collection(source, *, metadata=None, color=None, descriptor="power_spectrum",
+                   images=None, max_points=5000, thumbnail_size=96, title=None, out="map.html",
+                   random_state=0, verbose=1):
+    """Write the interactive map of a folder of micrographs (or of a features table).
+
+    The route behind ``skmicro map``: the micrographs are described (or their features read),
+    embedded in 2-D by metric MDS of one descriptor, joined by file name to a spreadsheet, and
+    drawn by :func:`skmicro.plotting.collection_map` as one self-contained HTML page with each
+    micrograph's thumbnail (its data bar cut first).
+
+    Parameters
+    ----------
+    source : str or path-like
+        A folder of micrographs (described with :func:`describe_folder` and its per-file
+        cache, so a second map of the same folder costs only the thumbnails), or a features
+        table (``.parquet`` / ``.csv``) as ``skmicro features`` writes it.
+    metadata : str, path-like or pandas.DataFrame, optional
+        A spreadsheet whose rows name the micrographs (found by file name, see
+        :func:`join_table`); shown on a click, and where ``color`` is looked up.
+    color : str, optional
+        The spreadsheet column (or a ``meta__`` column of the features table) to colour by.
+    descriptor : str or None, default="power_spectrum"
+        The descriptor to embed (a column prefix of the features table; for a folder, the
+        descriptor computed). None embeds every descriptor column of a features table.
+    images : str or path-like, optional
+        For a features table: the folder its file names are relative to (default: the
+        table's own folder). Thumbnails are read from there.
+    max_points : int, default=5000
+        Above this many micrographs the map shows a sample, stratified by ``color``.
+    thumbnail_size : int, default=96
+        Longer side of each thumbnail in pixels.
+    title : str, optional
+        Page title (default: "Collection map: " and the source's name).
+    out : str or path-like, default="map.html"
+        The page to write; checked before any work.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the embedding and the sample.
+    verbose : int, default=1
+        Progress bars for the descriptors, the embedding and the thumbnails.
+
+    Returns
+    -------
+    out : pathlib.Path
+        The page written.
+
+    Raises
+    ------
+    ValueError
+        An unknown descriptor or colour column (the ones present are listed); a spreadsheet
+        that names none or only some of the micrographs (a few of each are listed); fewer than
+        3 micrographs; an output path that cannot be written.
+    FileNotFoundError
+        The source, the spreadsheet or a micrograph named by the features table is missing.
+
+    See Also
+    --------
+    skmicro.plotting.collection_map : the page itself, from arrays.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from skmicro.workflow import map_collection
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> rng = np.random.default_rng(0)
+    >>> for i in range(4):
+    ...     Image.fromarray((rng.random((24, 32)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    >>> _ = (folder / "meta.csv").write_text("file,temperature\\n0.png,700\\n1.png,750\\n"
+    ...                                      "2.png,800\\n3.png,850\\n")
+    >>> page = map_collection(folder, metadata=folder / "meta.csv", color="temperature",
+    ...                       out=folder / "map.html", verbose=0)
+    >>> page.name, page.stat().st_size > 100_000
+    ('map.html', True)
+    """
+    import pandas as pd
+
+    from ..plotting import collection_map
+    from ..plotting._collection_map import check_writable
+
+    caller = "map_collection"
+    out = check_writable(out, caller)
+    source = Path(source)
+    if metadata is not None and not isinstance(metadata, pd.DataFrame):
+        metadata = read_table(metadata)
+    if (color is not None and not color.startswith(_META)
+            and (metadata is None or color not in metadata.columns)):
+        where = ("no spreadsheet was given (--metadata)" if metadata is None else
+                 "the spreadsheet's columns are: " + ", ".join(repr(str(c))
+                                                               for c in metadata.columns))
+        raise ValueError(f"{caller}: cannot colour by {color!r}: {where}.")
+
+    if source.is_dir():
+        from ._describe import describe_folder
+
+        table = describe_folder(source, descriptors=[descriptor or "power_spectrum"],
+                                verbose=verbose)
+        root, what = source, f"the features of {str(source)!r}"
+    elif source.is_file():
+        from ._table import read_features
+
+        table = read_features(source)
+        root = Path(images) if images is not None else source.parent
+        what = f"features table {str(source)!r}"
+    else:
+        raise FileNotFoundError(f"{caller}: {str(source)!r} does not exist; give a folder of "
+                                "micrographs or a features table (.parquet, .csv).")
+    columns = _descriptor_block(table, descriptor, what)
+    shown = table[[c for c in table.columns if str(c).startswith(_META)]]
+    if metadata is not None:
+        shown = pd.concat([join_table(table, metadata), shown], axis=1)
+    if color is not None and color not in shown.columns:
+        raise ValueError(f"{caller}: cannot colour by {color!r}; the columns are: "
+                         + ", ".join(repr(str(c)) for c in shown.columns) + ".")
+
+    files = [str(f) for f in table.index]
+    missing = [f for f in files if not (root / f).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{caller}: {len(missing)} micrographs of {what} are not in {str(root)!r} (e.g. "
+            f"{missing[0]!r}); pass the folder they were described from (--images).")
+    # read lazily: collection_map reads only the micrographs it shows (a sample above
+    # max_points), one at a time, with its progress bar
+    small = _Micrographs(root, files, max(thumbnail_size, _PREVIEW_SIDE))
+    return collection_map(small, features=table[columns].to_numpy(), color=color,
+                          labels=files, metadata=shown, thumbnail_size=thumbnail_size,
+                          max_points=max_points, title=title or f"Collection map: {source.name}",
+                          out=out, random_state=random_state, verbose=verbose)
