@@ -18,6 +18,7 @@ EPILOG = """examples:
   skmicro synthesize micrograph.tif --out new.png --size 256
   skmicro features micrographs/ --out features.parquet
   skmicro evaluate features.parquet --target metadata.csv:hardness --groups specimen
+  skmicro map micrographs/ --metadata metadata.csv --color hardness --out map.html
 
 Run 'skmicro COMMAND --help' for the options of one command."""
 
@@ -266,15 +267,14 @@ def _evaluate(args):
 
 
 def _add_map_parser(sub):
-    p = sub.add_parser(
-        "map", help="an interactive map of a collection: thumbnails on its embedding (HTML)",
-        description="Describe a folder of micrographs (or read a features table), embed one "
-                    "descriptor in 2-D by metric MDS and write one self-contained HTML page "
-                    "(no network needed to open it): each micrograph a point with its "
-                    "thumbnail on hover, thumbnails in place of the dots when zoomed in, "
-                    "coloured by a spreadsheet column; a click shows the file name, its "
-                    "spreadsheet row and a larger view. Needs the map extra (pip install "
-                    "'skmicro[map]'). Python: skmicro.workflow.map_collection.")
+    p = _command(
+        sub, "map", "an interactive map of a collection: thumbnails on its embedding (HTML)",
+        "Describe a folder of micrographs (or read a features table), embed one "
+        "descriptor in 2-D by metric MDS and write one self-contained HTML page (no network "
+        "needed to open it): each micrograph a point with its thumbnail on hover, thumbnails in "
+        "place of the dots when zoomed in, coloured by a spreadsheet column; a click shows the "
+        "file name, its spreadsheet row and a larger view. Needs the map extra (pip install "
+        "'skmicro[map]'). Python: skmicro.workflow.map_collection.")
     p.add_argument("source", metavar="FOLDER_OR_FEATURES",
                    help="a folder of micrographs (described with the per-file cache of "
                         "'skmicro features'), or a features table (.parquet or .csv) that "
@@ -300,10 +300,15 @@ def _add_map_parser(sub):
     p.add_argument("--thumbnail-size", type=int, default=96, metavar="PX",
                    help="longer side of each thumbnail in pixels (default: %(default)s)")
     p.add_argument("--title", default=None, help="page title (default: the source's name)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="random seed of the embedding and the sample (default: %(default)s)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="for a folder: the descriptors' cache folder (default: "
+                        "$XDG_CACHE_HOME/skmicro or ~/.cache/skmicro)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="for a folder: compute every descriptor afresh and store nothing")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--verbose", type=int, default=1,
-                   help="0: quiet; 1: progress bars (default: %(default)s)")
+                   help=_verbose_help("progress bars over the descriptors, the embedding and "
+                                      "the thumbnails"))
     p.set_defaults(func=_map)
 
 
@@ -312,6 +317,7 @@ def _map(args):
 
     out = map_collection(args.source, metadata=args.metadata, color=args.color,
                          descriptor=args.descriptor, images=args.images,
+                         cache=False if args.no_cache else (args.cache_dir or True),
                          max_points=args.max_points, thumbnail_size=args.thumbnail_size,
                          title=args.title, out=args.out, random_state=args.seed,
                          verbose=args.verbose)

@@ -3,8 +3,9 @@
 :func:`describe_folder` turns a folder of micrographs into a features table (one row per
 file, cached per file; ``skmicro features`` on the command line); :func:`write_features` and
 :func:`read_features` store it as Parquet or CSV; :func:`join_table` matches a spreadsheet to
-it by file name, :func:`evaluate_features` cross-validates each descriptor against a
-column and :func:`map_collection` draws the collection as an interactive map. Functions here compose the public estimators (no new math).
+it by file name, :func:`evaluate_features` cross-validates each descriptor against a column
+and :func:`map_collection` draws the collection as an interactive map. Functions here compose
+the public estimators (no new math).
 
 Names load on first use (as in ``skmicro`` itself): a features run served from the cache
 imports neither scikit-learn nor torch, which keeps it a small fraction of the first run.

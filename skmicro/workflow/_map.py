@@ -56,6 +56,7 @@ class _Micrographs(Sequence):
 @validate_params(
     {"source": [str, os.PathLike], "metadata": "no_validation", "color": [None, str],
      "descriptor": [None, str], "images": [None, str, os.PathLike],
+     "cache": "no_validation",
      "max_points": [Interval(Integral, 3, None, closed="left")],
      "thumbnail_size": [Interval(Integral, 8, 1024, closed="both")],
      "title": [None, str], "out": [str, os.PathLike], "random_state": ["random_state"],
@@ -63,7 +64,7 @@ class _Micrographs(Sequence):
     prefer_skip_nested_validation=True,
 )
 def map_collection(source, *, metadata=None, color=None, descriptor="power_spectrum",
-                   images=None, max_points=5000, thumbnail_size=96, title=None, out="map.html",
+                   images=None, cache=True, max_points=5000, thumbnail_size=96, title=None, out="map.html",
                    random_state=0, verbose=1):
     """Write the interactive map of a folder of micrographs (or of a features table).
 
@@ -89,6 +90,9 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     images : str or path-like, optional
         For a features table: the folder its file names are relative to (default: the
         table's own folder). Thumbnails are read from there.
+    cache : bool or path, default=True
+        For a folder: :func:`describe_folder`'s per-file cache (True: the default cache
+        folder; False: none; a path: that folder).
     max_points : int, default=5000
         Above this many micrographs the map shows a sample, stratified by ``color``.
     thumbnail_size : int, default=96
@@ -130,11 +134,12 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     >>> folder = Path(tempfile.mkdtemp())
     >>> rng = np.random.default_rng(0)
     >>> for i in range(4):
-    ...     Image.fromarray((rng.random((24, 32)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    ...     image = (rng.random((128, 160)) * 255).astype(np.uint8)
+    ...     Image.fromarray(image).save(folder / f"{i}.png")
     >>> _ = (folder / "meta.csv").write_text("file,temperature\\n0.png,700\\n1.png,750\\n"
     ...                                      "2.png,800\\n3.png,850\\n")
     >>> page = map_collection(folder, metadata=folder / "meta.csv", color="temperature",
-    ...                       out=folder / "map.html", verbose=0)
+    ...                       cache=False, out=folder / "map.html", verbose=0)
     >>> page.name, page.stat().st_size > 100_000
     ('map.html', True)
     """
@@ -159,7 +164,7 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
         from ._describe import describe_folder
 
         table = describe_folder(source, descriptors=[descriptor or "power_spectrum"],
-                                verbose=verbose)
+                                cache=cache, verbose=verbose)
         root, what = source, f"the features of {str(source)!r}"
     elif source.is_file():
         from ._table import read_features
