@@ -164,9 +164,10 @@ def _add_features_parser(sub):
                         "the top or bottom edge and cut it)")
     p.add_argument("--data-bar-rows", type=int, default=None, metavar="N",
                    help="cut exactly N rows at the bottom instead of detecting the data bar")
-    p.add_argument("--pixel-size", type=float, default=None, metavar="UM",
-                   help="micrometres per pixel of every image (default: what each TIFF "
-                        "declares, if anything)")
+    p.add_argument("--pixel-size", default=None, metavar="UM|TABLE:COLUMN",
+                   help="micrometres per pixel: one number for every image, or a spreadsheet "
+                        "column (e.g. metadata.csv:pixel_um) whose rows are matched to the files "
+                        "by file name (default: what each TIFF declares, if anything)")
     p.add_argument("--target-pixel-size", type=float, default=None, metavar="UM",
                    help="resample every image to this many micrometres per pixel first, for "
                         "images taken at different magnifications")
@@ -341,7 +342,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: the command has said what was kept; no traceback
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -123,6 +123,20 @@ def test_known_content_and_metadata(folder):
     assert given.loc["p08.png", "meta__pixel_size_um"] == 0.5
 
 
+def test_pixel_size_from_a_spreadsheet_column(folder, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    pd.DataFrame({"image": ["p16", "bar"], "um": [0.3, 0.7]}).to_csv(sheet, index=False)
+    out = tmp_path / "f.csv"
+    main(["features", str(folder), "-d", "power_spectrum:n_bins=4", "--out", str(out),
+          "--pixel-size", f"{sheet}:um", "--no-cache", "--quiet", "--device", "cpu"])
+    table = read_features(out)
+    assert table["meta__pixel_size_source"].tolist() == ["given", "file", "none", "none",
+                                                         "given"]
+    np.testing.assert_allclose(table["meta__pixel_size_um"], [0.7, 0.2, np.nan, np.nan, 0.3])
+    with pytest.raises(ValueError, match="no column 'pixel'.*image, um"):
+        describe_folder(folder, pixel_size=f"{sheet}:pixel", cache=False)
+
+
 def test_no_crop_and_fixed_rows(folder):
     kept = describe_folder(folder / "bar.png", "power_spectrum", crop_data_bar=False,
                            cache=False, device="cpu")
@@ -208,6 +222,27 @@ def test_second_run_computes_only_new_and_changed_files(tmp_path, cache):
     assert CountingPowerSpectrum.images_transformed == 10 + 9
     assert list(cache.rglob("*.npz")) and default_cache_dir() == cache
     assert not list(cache.rglob("*.tmp"))
+
+
+def test_unchanged_files_are_not_read_again(tmp_path, cache, monkeypatch):
+    from skmicro.workflow import _describe
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    write_stripes(folder, [f"a{i}.png" for i in range(4)])
+    hashed = []
+    monkeypatch.setattr(_describe, "content_hash",
+                        lambda p, _h=_describe.content_hash: hashed.append(p.name) or _h(p))
+    describe_folder(folder, [counting_descriptor()])
+    assert sorted(hashed) == ["a0.png", "a1.png", "a2.png", "a3.png"]
+    del hashed[:]
+    describe_folder(folder, [counting_descriptor()])
+    assert hashed == []  # size, times and inode unchanged: the stored hash is reused
+    write_stripes(folder, ["a0.png", "b.png"])  # a0.png rewritten with the same pixels
+    CountingPowerSpectrum.images_transformed = 0
+    table = describe_folder(folder, [counting_descriptor()])
+    assert sorted(hashed) == ["a0.png", "b.png"]  # both touched: both read again
+    assert CountingPowerSpectrum.images_transformed == 1 and len(table) == 5  # b.png only
 
 
 def test_cached_run_loads_neither_sklearn_nor_torch(folder, tmp_path):

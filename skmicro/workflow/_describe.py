@@ -101,12 +101,13 @@ def _check_params(crop_data_bar, target_pixel_size, tile, aggregate, on_error, c
         )
     if not isinstance(verbose, numbers.Integral):
         raise TypeError(f"The 'verbose' parameter of {name} must be an int; got {verbose!r}.")
-    if pixel_size is not None and not isinstance(pixel_size, numbers.Real) and not hasattr(
-            pixel_size, "items") and not hasattr(pixel_size, "index"):
+    if pixel_size is not None and not isinstance(pixel_size, (numbers.Real, str)) and not \
+            hasattr(pixel_size, "items"):
         raise TypeError(
             f"The 'pixel_size' parameter of {name} must be None (read from the files), a "
-            "number (micrometres per pixel, for every image) or a mapping / pandas Series from "
-            f"file name to micrometres per pixel. Got {type(pixel_size).__name__} instead."
+            "number (micrometres per pixel, for every image), a mapping / pandas Series from "
+            "file name to micrometres per pixel, or 'TABLE.csv:COLUMN'. Got "
+            f"{type(pixel_size).__name__} instead."
         )
 
 
@@ -114,6 +115,11 @@ def _given_pixel_sizes(pixel_size, files):
     """One value (or None) per file from None, a number, or a mapping keyed by file name."""
     if pixel_size is None:
         return [None] * len(files)
+    if isinstance(pixel_size, str):
+        try:
+            pixel_size = float(pixel_size)
+        except ValueError:
+            pixel_size = _pixel_sizes_from_table(pixel_size, files)
     if isinstance(pixel_size, numbers.Real):
         if not (0 < pixel_size < math.inf):
             raise ValueError(
@@ -136,6 +142,27 @@ def _given_pixel_sizes(pixel_size, files):
                 )
         out.append(None if value is None else float(value))
     return out
+
+
+def _pixel_sizes_from_table(spec, files):
+    """``"TABLE.csv:COLUMN"`` -> {file name: value}, rows matched by file name (join_table)."""
+    from ._join import join_table, parse_table_column
+
+    table, column = parse_table_column(spec)
+    joined = join_table([name for _, name in files], table, missing="keep")
+    if column not in joined.columns:
+        raise ValueError(
+            f"The pixel_size table '{table}' has no column {column!r}; its columns are "
+            f"{', '.join(map(str, joined.columns))}. Write TABLE.csv:COLUMN with the column of "
+            "micrometres per pixel."
+        )
+    values = joined[column]
+    if values.dtype.kind not in "fiu":
+        raise ValueError(
+            f"The pixel_size column {column!r} of '{table}' must hold numbers (micrometres per "
+            f"pixel); it holds {values.dtype} values such as {values.iloc[0]!r}."
+        )
+    return {name: float(v) for (_, name), v in zip(files, values)}
 
 
 def _meta_key(crop_data_bar, version):
@@ -347,9 +374,12 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     crop_data_bar : bool or int, default=True
         True detects the microscope's data bar at the top or bottom edge and cuts it; an int
         cuts that many rows at the bottom; False keeps the whole image.
-    pixel_size : float, mapping, pandas.Series or None, default=None
+    pixel_size : float, mapping, pandas.Series, str or None, default=None
         Micrometres per pixel: one number for every image, or one per file (keys are the
-        table's file names or base names, as in a spreadsheet column indexed by file); None reads
+        table's file names or base names, as in a spreadsheet column indexed by file), or
+        ``"TABLE.csv:COLUMN"``, a spreadsheet column matched to the files by the column that
+        names them (:func:`join_table`); files without a value fall back to what they
+        declare. None reads
         the size each TIFF declares (vendor SEM tags, ImageJ, resolution tags), where it
         does. Reported in ``meta__pixel_size_um``; used only with ``target_pixel_size``.
     target_pixel_size : float or None, default=None
@@ -453,11 +483,13 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     from .._engine import progress_bar
 
     with progress_bar(len(items), verbose=verbose, desc="features", unit="file") as bar:
+        # without a cache, a file's identity within the run is its path
+        hashes = store.content_hashes([it.path for it in items],
+                                      content_hash if store.enabled else str)
         for item in items:  # the cache first: what is there costs one small read per file
-            try:
-                item.content = content_hash(item.path)
-            except OSError as exc:
-                _fail(item, f"cannot read the file: {exc}", on_error, skipped, store)
+            item.content = hashes[item.path]
+            if isinstance(item.content, OSError):
+                _fail(item, f"cannot read the file: {item.content}", on_error, skipped, store)
                 bar.update()
                 continue
             item.meta = store.get_meta(meta_key, item.content)
@@ -474,9 +506,17 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
                 bar.update()
         n_cached = len(items) - len(todo) - len(skipped)
         if todo:
-            _compute(todo, specs, keys, meta_key, store, rescaling, on_error, skipped, bar,
-                     (crop_data_bar, target_pixel_size, tile, aggregate), device, n_jobs,
-                     scheduler)
+            try:
+                _compute(todo, specs, keys, meta_key, store, rescaling, on_error, skipped, bar,
+                         (crop_data_bar, target_pixel_size, tile, aggregate), device, n_jobs,
+                         scheduler)
+            except KeyboardInterrupt:
+                if store.enabled:
+                    done = sum(1 for it, _ in todo if len(it.rows) == len(specs))
+                    print(f"\ninterrupted: {done} of {len(todo)} micrographs to compute were "
+                          f"finished and are kept in the cache ({store.root}); run the same "
+                          "command again to continue from there.", file=sys.stderr)
+                raise
     table = _assemble([it for it in items if it.name not in skipped], specs)
     table.attrs.update(skipped=dict(skipped), computed=len(todo) - len(
         [it for it, _ in todo if it.name in skipped]), cached=n_cached)

@@ -6,6 +6,7 @@ Layout under the cache root (see :func:`default_cache_dir`)::
     features-v1/<descriptor key>/names-<id>.json        feature names (shared by many entries)
     features-v1/<descriptor key>/<h[:2]>/<h>.npz        one image's row: values + names id
     features-v1/meta-<key>/<h[:2]>/<h>.json             one image's metadata (size, data bar)
+    features-v1/file-index/<folder key>.json            content hashes by size, times, inode
 
 ``h`` identifies the image's content (and the pixel size it was rescaled from, where that
 applies); the descriptor key hashes the estimator's class and parameters, the preprocessing
@@ -134,6 +135,49 @@ class FeatureStore:
                 atomic_write(path, lambda fh: fh.write(json.dumps(list(names)).encode()))
             self._names[(desc_key, names_id)] = names
         return names_id
+
+    # -- file identity: content hashes by (size, mtime, ctime, inode) ------------------------
+    def content_hashes(self, paths, hasher):
+        """``{path: content hash or OSError}``, re-reading only files whose size, times or
+        inode changed since the last run. The index is kept per folder in the cache; without
+        a cache every file is hashed."""
+        by_folder = {}
+        for path in paths:
+            by_folder.setdefault(Path(path).parent, []).append(path)
+        out = {}
+        for folder, members in by_folder.items():
+            out.update(self._folder_hashes(folder, members, hasher))
+        return out
+
+    def _folder_hashes(self, folder, paths, hasher):
+        index_path = None if self.root is None else self.root / "file-index" / (
+            hashlib.blake2b(str(folder).encode(), digest_size=10).hexdigest() + ".json")
+        index = {}
+        if index_path is not None:
+            try:
+                with open(index_path, "rb") as fh:
+                    index = json.loads(fh.read())
+            except (OSError, ValueError):
+                index = {}
+        out, changed = {}, False
+        for path in paths:
+            try:
+                st = os.stat(path)
+                stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                known = index.get(Path(path).name)
+                if known is not None and known[0] == stamp:
+                    out[path] = known[1]
+                    continue
+                out[path] = hasher(path)
+            except OSError as exc:
+                out[path] = exc
+                continue
+            index[Path(path).name] = [stamp, out[path]]
+            changed = True
+        if changed and index_path is not None:
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(index_path, lambda fh: fh.write(json.dumps(index).encode()))
+        return out
 
     # -- per-image metadata -------------------------------------------------------------------
     def get_meta(self, meta_key, content):
