@@ -220,7 +220,7 @@ def test_figures_one_png_per_descriptor(stripes, tmp_path):
 def test_bad_input_gets_clear_messages(stripes, files_on_disk, tmp_path):
     table, periods = stripes
     sheet = files_on_disk / "meta.csv"
-    with pytest.raises(ValueError, match=r"Column 'hardness' is not in table .*its columns "
+    with pytest.raises(ValueError, match=r"Target column 'hardness' is not in table .*its columns "
                                          r"are: 'sample', 'file', 'period', 'grade'"):
         evaluate_features(table, f"{sheet}:hardness")
     with pytest.raises(ValueError, match=r"groups='specimen' is not a column of the target's "

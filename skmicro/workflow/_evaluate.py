@@ -90,19 +90,24 @@ def _is_table_column(spec):
         and (isinstance(spec[0], (str, os.PathLike)) or hasattr(spec[0], "columns")))
 
 
-def _resolve_target(frame, target):
-    """(values, name, spreadsheet or None) from an array, a Series or "TABLE:COLUMN"."""
+def _table_column(frame, spec, what):
+    """(values, column, joined spreadsheet) for a ``"TABLE:COLUMN"`` spec."""
     import pandas as pd
 
+    table, column = parse_table_column(spec)
+    source = f"table {str(table)!r}" if not isinstance(table, pd.DataFrame) else "the table"
+    sheet = table if isinstance(table, pd.DataFrame) else read_table(table)
+    if column not in sheet.columns:
+        raise ValueError(f"{what} column {column!r} is not in {source}; its columns are: "
+                         f"{', '.join(repr(str(c)) for c in sheet.columns)}.")
+    joined = join_table(frame, table)  # the file again, so that errors name it
+    return joined[column].to_numpy(), str(column), joined
+
+
+def _resolve_target(frame, target):
+    """(values, name, spreadsheet or None) from an array, a Series or "TABLE:COLUMN"."""
     if _is_table_column(target):
-        table, column = parse_table_column(target)
-        source = f"table {str(table)!r}" if not isinstance(table, pd.DataFrame) else "the table"
-        sheet = table if isinstance(table, pd.DataFrame) else read_table(table)
-        if column not in sheet.columns:
-            raise ValueError(f"Column {column!r} is not in {source}; its columns are: "
-                             f"{', '.join(repr(str(c)) for c in sheet.columns)}.")
-        joined = join_table(frame, sheet)
-        return joined[column].to_numpy(), str(column), joined
+        return _table_column(frame, target, "Target")
     name = getattr(target, "name", None)
     return _align(target, frame.index, "target"), str(name) if name else "target", None
 
@@ -112,19 +117,14 @@ def _resolve_groups(frame, groups, joined):
         return None
     if isinstance(groups, str) and joined is not None and groups in joined.columns:
         return joined[groups].to_numpy()
+    if isinstance(groups, str) and ":" not in groups:
+        where = ("the target's spreadsheet, whose columns are: "
+                 + ", ".join(repr(str(c)) for c in joined.columns)) if joined is not None \
+            else "a spreadsheet: give the target as 'TABLE.csv:COLUMN', or groups as " \
+                 "'TABLE.csv:COLUMN' or an array"
+        raise ValueError(f"groups={groups!r} is not a column of {where}.")
     if _is_table_column(groups):
-        if isinstance(groups, str) and ":" not in groups:
-            where = ("the target's spreadsheet, whose columns are: "
-                     + ", ".join(repr(str(c)) for c in joined.columns)) if joined is not None \
-                else "a spreadsheet: give the target as 'TABLE.csv:COLUMN', or groups as " \
-                     "'TABLE.csv:COLUMN' or an array"
-            raise ValueError(f"groups={groups!r} is not a column of {where}.")
-        table, column = parse_table_column(groups)
-        sheet = table if hasattr(table, "columns") else read_table(table)
-        if column not in sheet.columns:
-            raise ValueError(f"groups column {column!r} is not in the table; its columns are: "
-                             f"{', '.join(repr(str(c)) for c in sheet.columns)}.")
-        return join_table(frame, sheet)[column].to_numpy()
+        return _table_column(frame, groups, "Groups")[0]
     return _align(groups, frame.index, "groups")
 
 
@@ -132,7 +132,8 @@ def _numeric_target(values, name):
     import pandas as pd
 
     numeric = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
-    bad = [v for v, x in zip(values, numeric) if np.isnan(x) and not pd.isna(v)]
+    bad = list(dict.fromkeys(v for v, x in zip(values, numeric) if np.isnan(x)
+                             and not pd.isna(v)))
     if bad:
         raise ValueError(f"The target {name!r} must be numeric (evaluate fits regressors); "
                          f"these values are not numbers: {_few(bad)}. Give a numeric column, "

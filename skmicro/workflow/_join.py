@@ -228,14 +228,14 @@ def join_table(features, table, *, on=None, missing="raise"):
 
     best = _choose_column(index, table, on)
     if best is None:
-        where = f"column {on!r}" if on is not None else "any column"
+        where = f"column {on!r}" if on is not None else "every column"
         raise ValueError(
             f"No row of {source} names a micrograph of the features table: {where} was compared "
             f"with the table's file names by relative path, file name and stem. Features rows: "
             f"{_few(index)}. Spreadsheet columns: {columns}"
             + (f"; values of {on!r}: {_few(_candidate_values(table, on))}." if on is not None
-               else ". Name the column that holds file names (e.g. --target TABLE.csv:COLUMN "
-                    "with a 'file' column in the table).")
+               else ". Add a column of the micrographs' file names (e.g. 'file'), written as "
+                    "in the features table's index or as bare file names.")
         )
     _, column, mode, _ = best
 
