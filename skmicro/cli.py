@@ -246,8 +246,9 @@ def _add_evaluate_parser(sub):
     p.add_argument("--figures", default=None, metavar="DIR",
                    help="folder (created if missing) for one predicted-vs-measured PNG per "
                         "descriptor, from its best model (default: no figures)")
-    p.add_argument("--out", default=None, metavar="FILE.csv",
-                   help="also write the table as CSV (default: print only)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="also write the table to a .csv or .parquet file (its folder must "
+                        "exist; default: print only)")
     p.add_argument("--seed", type=int, default=0,
                    help="random seed of the fold assignment (default: %(default)s)")
     p.add_argument("--verbose", type=int, default=0,
@@ -260,10 +261,9 @@ def _evaluate(args):
 
     table = evaluate_features(args.features, args.target, groups=args.groups, cv=args.cv,
                               models=args.models, descriptors=args.descriptors,
-                              random_state=args.seed, figures=args.figures, verbose=args.verbose)
+                              random_state=args.seed, figures=args.figures, out=args.out,
+                              verbose=args.verbose)
     print(format_table(table))
-    if args.out:
-        table.to_csv(args.out, index=False)
     return 0
 
 

@@ -206,9 +206,11 @@ def test_a_spreadsheet_column_gives_the_same_answer_as_the_array(stripes, files_
     assert "GroupKFold" in grouped.attrs["cv"]
 
 
-def test_figures_one_png_per_descriptor(stripes, tmp_path):
+def test_figures_one_png_per_descriptor_and_a_parquet_table(stripes, tmp_path):
     table, periods = stripes
-    result = evaluate_features(table, periods, figures=tmp_path / "new" / "figs")
+    result = evaluate_features(table, periods, figures=tmp_path / "new" / "figs",
+                               out=tmp_path / "scores.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "scores.parquet"), result)
     paths = result.attrs["figures"]
     assert [p.rsplit("/", 1)[1] for p in paths] == [
         "power_spectrum.png", "autocorrelation.png", "power_spectrum+autocorrelation.png"]
@@ -239,8 +241,16 @@ def test_bad_input_gets_clear_messages(stripes, files_on_disk, tmp_path):
     pd.DataFrame({"hardness": [1.0, 2.0]}).to_csv(tmp_path / "plain.csv")
     with pytest.raises(ValueError, match=r"Features file '.*plain.csv' is not a features table"):
         evaluate_features(tmp_path / "plain.csv", [1.0, 2.0])
-    with pytest.raises(FileNotFoundError, match=r"'.*missing.parquet' does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"No features table at '.*missing.parquet'"):
         evaluate_features(tmp_path / "missing.parquet", periods)
+    # A spreadsheet passed as the features table by mistake (text columns and all).
+    with pytest.raises(ValueError, match=r"Features file '.*meta.csv' is not a features table"):
+        evaluate_features(sheet, f"{sheet}:period")
+    # Output paths are checked before any work.
+    for out, error, match in [(tmp_path / "no" / "t.csv", FileNotFoundError, "does not exist"),
+                              (tmp_path / "t.txt", ValueError, "must end in .parquet or .csv")]:
+        with pytest.raises(error, match=match):
+            evaluate_features(tmp_path / "missing.parquet", periods, out=out)
     with pytest.raises(ValueError, match=r"descriptors=\['vgg'\] must name descriptors of the "
                                          r"table: 'power_spectrum', 'autocorrelation'"):
         evaluate_features(table, periods, descriptors=["vgg"])
@@ -276,6 +286,7 @@ def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, c
     assert printed[0].split("|")[1:3] == [" descriptor     ", " model         "]
     assert set(printed[1]) <= set("|:-")
     written = pd.read_csv(out)
+    assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed
     expected = evaluate_features(table, periods, cv=3, models=["ridge"],
                                  descriptors=["power_spectrum"], random_state=1)
     pd.testing.assert_frame_equal(written, expected, check_exact=False, rtol=1e-4,

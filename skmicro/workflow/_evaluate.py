@@ -12,7 +12,9 @@ import numpy as np
 
 from .._engine import progress_bar
 from .._validation import Interval, validate_params
-from ._join import _few, join_table, parse_table_column, read_table
+from ._join import few, join_table, parse_table_column, read_table
+from ._store import atomic_write
+from ._table import check_output_path, read_features
 
 __all__ = ["evaluate_features", "format_table"]
 
@@ -30,38 +32,34 @@ def _load_features(features):
     import pandas as pd
 
     if isinstance(features, pd.DataFrame):
-        frame, source = features, "The features table"
-    elif isinstance(features, (str, os.PathLike)):
-        path = Path(features)
-        source = f"Features file {str(path)!r}"
-        if not path.is_file():
-            raise FileNotFoundError(f"{source} does not exist; make one with `skmicro features "
-                                    "FOLDER --out features.parquet`.")
-        suffix = path.suffix.lower()
-        if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix == ".csv":
-            frame = pd.read_csv(path, index_col=0)
-            frame.index = frame.index.astype(str)
-        else:
-            raise ValueError(f"{source}: expected a .parquet or .csv features table, got a "
-                             f"{suffix or 'suffix-less'} file.")
-    else:
+        _check_descriptor_columns(features.columns, "The features table")
+        return features
+    if not isinstance(features, (str, os.PathLike)):
         raise TypeError(f"features must be a pandas DataFrame or a .parquet/.csv path; got "
                         f"{type(features).__name__}.")
-    if not _descriptor_columns(frame):
-        raise ValueError(
-            f"{source} is not a features table: no descriptor column named "
-            f"'DESCRIPTOR__FEATURE' (other than 'meta__...'). Its columns: "
-            f"{_few(frame.columns)}. Make one with `skmicro features FOLDER --out "
-            "features.parquet` (skmicro.workflow.describe_folder).")
+    source = f"Features file {str(features)!r}"
+    if Path(features).suffix.lower() == ".csv" and Path(features).is_file():
+        # Check the header first: a spreadsheet passed by mistake gets this message, not a
+        # failed conversion of its text columns to float.
+        _check_descriptor_columns(pd.read_csv(features, nrows=0, index_col=0).columns, source)
+    frame = read_features(features)
+    _check_descriptor_columns(frame.columns, source)
     return frame
 
 
-def _descriptor_columns(frame):
+def _check_descriptor_columns(columns, source):
+    if not _descriptor_columns(columns):
+        raise ValueError(
+            f"{source} is not a features table: no descriptor column named "
+            f"'DESCRIPTOR__FEATURE' (other than 'meta__...'). Its columns: {few(columns)}. "
+            "Make one with `skmicro features FOLDER --out features.parquet` "
+            "(skmicro.workflow.describe_folder).")
+
+
+def _descriptor_columns(columns):
     """``{descriptor: [columns]}`` in column order; meta and unprefixed columns left out."""
     blocks = {}
-    for column in frame.columns:
+    for column in columns:
         prefix, sep, _ = str(column).partition(SEP)
         if sep and prefix and prefix != META:
             blocks.setdefault(prefix, []).append(column)
@@ -136,7 +134,7 @@ def _numeric_target(values, name):
                              and not pd.isna(v)))
     if bad:
         raise ValueError(f"The target {name!r} must be numeric (evaluate fits regressors); "
-                         f"these values are not numbers: {_few(bad)}. Give a numeric column, "
+                         f"these values are not numbers: {few(bad)}. Give a numeric column, "
                          "or encode the classes as numbers first.")
     if np.isinf(numeric).any():
         raise ValueError(f"The target {name!r} has infinite values; give finite numbers.")
@@ -151,7 +149,7 @@ def _group_codes(groups, index):
     missing = np.flatnonzero(codes < 0)
     if missing.size:
         warnings.warn(f"{missing.size} rows have no group; each is kept as a group of its own: "
-                      f"{_few(index[missing])}.", UserWarning, stacklevel=3)
+                      f"{few(index[missing])}.", UserWarning, stacklevel=3)
         codes = codes.copy()
         codes[missing] = codes.max(initial=-1) + 1 + np.arange(missing.size)
     return codes
@@ -264,11 +262,12 @@ def _figure(path, y, oof, descriptor, model, r2, target_name):
      "descriptors": [None, list, tuple],
      "random_state": ["random_state"],
      "figures": [None, str, os.PathLike],
+     "out": [None, str, os.PathLike],
      "verbose": [Interval(numbers.Integral, 0, None, closed="left"), "boolean"]},
     prefer_skip_nested_validation=True,
 )
 def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, descriptors=None,
-                      random_state=0, figures=None, verbose=0):
+                      random_state=0, figures=None, out=None, verbose=0):
     """Cross-validate each descriptor of a features table (and their union) against a target.
 
     For each descriptor (every column prefix of the table other than ``meta``), and for the
@@ -306,6 +305,9 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
         Folder (created if missing) for one ``{descriptor}.png`` per descriptor: the out-of-fold
         predictions of its best model (highest ``r2_pooled``) against the measured values,
         with the identity line.
+    out : str or path-like or None, default=None
+        Also write the table there, as ``.csv`` or ``.parquet`` (by suffix); a wrong suffix or
+        a missing folder is reported before any work.
     verbose : int, default=0
         Show a progress bar over the fits when > 0.
 
@@ -357,8 +359,9 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     """
     import pandas as pd
 
+    out = None if out is None else check_output_path(out, caller="evaluate_features")
     frame = _load_features(features)
-    blocks = _descriptor_columns(frame)
+    blocks = _descriptor_columns(frame.columns)
     if descriptors is not None:
         unknown = [d for d in descriptors if d not in blocks]
         if unknown or not descriptors:
@@ -375,7 +378,7 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     keep = ~np.isnan(y)
     if not keep.all():
         warnings.warn(f"{int((~keep).sum())} rows have no {target_name!r} value and are left "
-                      f"out: {_few(frame.index[~keep])}.", UserWarning, stacklevel=2)
+                      f"out: {few(frame.index[~keep])}.", UserWarning, stacklevel=2)
     y = y[keep]
     index = frame.index[keep]
     if y.size < 2:
@@ -389,7 +392,7 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     non_numeric = [c for c in used if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
         raise ValueError(f"Descriptor columns must be numeric; these are not: "
-                         f"{_few(non_numeric)}.")
+                         f"{few(non_numeric)}.")
     rows, best = [], {}
     oof, r2, mae = _cross_validate(lambda n: _Mean(), np.zeros((y.size, 0)), y, splits)
     rows.append(_row(*BASELINE, 0, y, oof, r2, mae, n_splits))
@@ -400,7 +403,7 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
             if not np.isfinite(X).all():
                 bad = index[~np.isfinite(X).all(axis=1)]
                 raise ValueError(f"Descriptor {descriptor!r} has NaN or infinite values in "
-                                 f"rows {_few(bad)}; recompute or drop those rows.")
+                                 f"rows {few(bad)}; recompute or drop those rows.")
             for name, make in factories:
                 oof, r2, mae = _cross_validate(lambda n: make(n, X.shape[1]), X, y, splits)
                 row = _row(descriptor, name, X.shape[1], y, oof, r2, mae, n_splits)
@@ -417,6 +420,10 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
             path = folder / (re.sub(r"[^\w.+-]", "_", descriptor) + ".png")
             _figure(path, y, oof, descriptor, name, r2_pooled, target_name)
             table.attrs["figures"].append(str(path))
+    if out is not None:
+        atomic_write(out, (lambda fh: table.to_parquet(fh, index=False))
+                     if out.suffix.lower() == ".parquet"
+                     else (lambda fh: fh.write(table.to_csv(index=False).encode())))
     return table
 
 

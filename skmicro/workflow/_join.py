@@ -40,7 +40,8 @@ def _key(value, mode):
     return PurePosixPath(name).stem if "." in name else name
 
 
-def _few(values, n=_SHOW):
+def few(values, n=_SHOW):
+    """A few values, quoted, and how many there are in all (for error messages)."""
     values = [str(v) for v in values]
     shown = ", ".join(repr(v) for v in values[:n])
     return shown + (f" ... ({len(values)} in all)" if len(values) > n else "")
@@ -232,8 +233,8 @@ def join_table(features, table, *, on=None, missing="raise"):
         raise ValueError(
             f"No row of {source} names a micrograph of the features table: {where} was compared "
             f"with the table's file names by relative path, file name and stem. Features rows: "
-            f"{_few(index)}. Spreadsheet columns: {columns}"
-            + (f"; values of {on!r}: {_few(_candidate_values(table, on))}." if on is not None
+            f"{few(index)}. Spreadsheet columns: {columns}"
+            + (f"; values of {on!r}: {few(_candidate_values(table, on))}." if on is not None
                else ". Add a column of the micrographs' file names (e.g. 'file'), written as "
                     "in the features table's index or as bare file names.")
         )
@@ -253,7 +254,7 @@ def join_table(features, table, *, on=None, missing="raise"):
     clash = sorted({k for k in index_keys if k in duplicated})
     if clash:
         raise ValueError(f"Several rows of {source} name the same micrograph in column "
-                         f"{column!r} (compared by {mode}): {_few(clash)}. Keep one row per "
+                         f"{column!r} (compared by {mode}): {few(clash)}. Keep one row per "
                          "micrograph.")
     if mode != "path":
         seen = {}
@@ -263,7 +264,7 @@ def join_table(features, table, *, on=None, missing="raise"):
         if shared:
             raise ValueError(
                 f"Column {column!r} of {source} gives file {mode}s only, and some match "
-                f"micrographs in several subfolders: {_few(shared[0])}. Write paths relative to "
+                f"micrographs in several subfolders: {few(shared[0])}. Write paths relative to "
                 "the folder (as in the features table's index) in that column.")
 
     rows = [positions.get(k) for k in index_keys]
@@ -273,8 +274,8 @@ def join_table(features, table, *, on=None, missing="raise"):
         spare = [v for p, v in enumerate(table[column]) if p not in used]
         raise ValueError(
             f"{len(unmatched)} of {len(index)} micrographs are not named in column {column!r} "
-            f"of {source} (compared by {mode}): {_few(unmatched)}. Spreadsheet names that match "
-            f"no micrograph: {_few(spare) if spare else 'none'}. Add rows for them, or drop them "
+            f"of {source} (compared by {mode}): {few(unmatched)}. Spreadsheet names that match "
+            f"no micrograph: {few(spare) if spare else 'none'}. Add rows for them, or drop them "
             "from the features table.")
     # Row -1 is absent from a fresh RangeIndex: unmatched rows come out as NaN.
     joined = table.reset_index(drop=True).reindex([-1 if r is None else r for r in rows])
