@@ -91,6 +91,12 @@ def test_previews_are_stored_for_small_collections():
     assert sizes == [(32, 16)] * 4 + [(256, 128)] * 4
 
 
+def test_small_images_are_stored_once():
+    # 64-pixel images: the thumbnail is the image itself, and no larger view exists
+    page = collection_map(_images(4, (64, 64)), _points(4))
+    assert _jpeg_sizes(page) == [(64, 64)] * 4
+
+
 def test_thumbnails_keep_the_aspect_of_mixed_sizes():
     images = [np.random.default_rng(0).random(s) for s in [(30, 90), (90, 30), (10, 12)]]
     page = collection_map(images, _points(3), thumbnail_size=24)

@@ -287,7 +287,8 @@ _TAP_JS = """
 const idx = src.selected.indices;
 if (idx.length === 0) { div.text = empty; return; }
 const i = idx[0];
-const big = (src.data.preview !== undefined) ? src.data.preview[i] : src.data.thumb[i];
+const previews = src.data.preview;
+const big = (previews !== undefined && previews[i]) ? previews[i] : src.data.thumb[i];
 let text = `<img src="${big}" style="width:${side}px;max-width:100%;image-rendering:auto"/>`;
 text += src.data.info[i];
 if (idx.length > 1) { text += `<p><i>${idx.length} images selected; the first is shown.</i></p>`; }
@@ -343,7 +344,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
         a column up. Join a spreadsheet by file name first with
         :func:`skmicro.workflow.join_table`.
     thumbnail_size : int, default=96
-        Longer side of each stored thumbnail, in pixels (JPEG, quality 80: about 3-6 kB per
+        Longer side of each stored thumbnail, in pixels (JPEG, quality 80: about 2-3 kB per
         grey micrograph at 96 px). Up to 1,000 points a 256-pixel view is also stored for
         the click view; above that the thumbnail is shown enlarged, to keep the page small.
     max_points : int, default=5000
@@ -379,7 +380,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
 
     Notes
     -----
-    A 5,000-image page at the default thumbnail size is about 25-35 MB (mostly the
+    A 5,000-image page at the default thumbnail size is about 15-30 MB (mostly the
     base64-encoded JPEGs: about 4/3 of their bytes), and pans smoothly because dots, not
     images, are drawn until the view holds few points.
 
@@ -388,12 +389,12 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     >>> import numpy as np
     >>> from skmicro.plotting import collection_map
     >>> rng = np.random.default_rng(0)
-    >>> images = rng.random((5, 32, 48))
+    >>> images = rng.random((5, 300, 400))
     >>> embedding = rng.random((5, 2))          # e.g. MDSEmbedder().fit_transform(features)
     >>> page = collection_map(images, embedding, color=np.arange(5.0))   # out=... writes it
     >>> page.startswith("<!DOCTYPE html>")
     True
-    >>> page.count("data:image/jpeg;base64,")   # 5 thumbnails and 5 larger views, inline
+    >>> page.count("data:image/jpeg;base64,")   # 5 thumbnails (96 px), 5 larger views (256 px)
     10
     """
     caller = "collection_map"
@@ -449,7 +450,8 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
         scale = _DRAWN_SIDE[len(keep) > 100] / max(h, w)
         drawn.append((w * scale, h * scale))
         if store_preview:
-            previews.append(_encode(thumbnail(image, _PREVIEW_SIZE))[0])
+            big = thumbnail(image, _PREVIEW_SIZE)  # "" where it would repeat the thumbnail
+            previews.append("" if big.shape == small.shape else _encode(big)[0])
 
     kept_values = None if values is None else values[keep]
     data = {
@@ -459,7 +461,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
         "info": [_info_html(labels[i], None if metadata is None else metadata.iloc[i])
                  for i in keep],
     }
-    if store_preview and thumbnail_size < _PREVIEW_SIZE:
+    if any(previews):
         data["preview"] = previews
     if values is not None:
         data["color"], legend, vrange = _colors(kept_values)
@@ -512,7 +514,7 @@ def _layout(bokeh, data, legend, vrange, color_label, title, note, size_note, th
     p.lod_threshold = None
     p.add_tools(wheel)
     p.toolbar.active_scroll = wheel
-    dots = p.scatter("x", "y", source=src, size=9, fill_color="color", line_color="#333333",
+    dots = p.scatter("x", "y", source=src, size=9 if len(data["x"]) <= 1000 else 7, fill_color="color", line_color="#333333",
                      line_width=0.5, nonselection_fill_alpha=0.25,
                      nonselection_line_alpha=0.25)
     frames = p.add_glyph(src, Rect(x="x", y="y", width="tw", height="th", width_units="screen",

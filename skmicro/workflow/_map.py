@@ -85,8 +85,11 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     color : str, optional
         The spreadsheet column (or a ``meta__`` column of the features table) to colour by.
     descriptor : str or None, default="power_spectrum"
-        The descriptor to embed (a column prefix of the features table; for a folder, the
-        descriptor computed). None embeds every descriptor column of a features table.
+        For a folder, the descriptor to compute, by name or spec (see
+        :func:`parse_descriptor`): "power_spectrum" (radial, blind to orientation), e.g.
+        "power_spectrum:radial=false,crop=12" for the low-frequency 2-D spectrum that sees
+        orientation, "scattering", "vgg_gram". For a features table, the column prefix to
+        embed; None embeds every descriptor column.
     images : str or path-like, optional
         For a features table: the folder its file names are relative to (default: the
         table's own folder). Thumbnails are read from there.
@@ -175,7 +178,9 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     else:
         raise FileNotFoundError(f"{caller}: {str(source)!r} does not exist; give a folder of "
                                 "micrographs or a features table (.parquet, .csv).")
-    columns = _descriptor_block(table, descriptor, what)
+    # a folder's table holds only the descriptor asked for (a spec such as
+    # "power_spectrum:radial=false,crop=16" names its columns by the bare name)
+    columns = _descriptor_block(table, descriptor if source.is_file() else None, what)
     shown = table[[c for c in table.columns if str(c).startswith(_META)]]
     if metadata is not None:
         shown = pd.concat([join_table(table, metadata), shown], axis=1)
