@@ -137,6 +137,14 @@ def test_pixel_size_from_a_spreadsheet_column(folder, tmp_path):
         describe_folder(folder, pixel_size=f"{sheet}:pixel", cache=False)
 
 
+def test_8_and_16_bit_files_of_one_size_are_described_alike(folder):
+    # a 16-bit copy (values x 257) is the same image in the input contract's [0, 1] units
+    Image.fromarray(_stripes(16).astype(np.uint16) * 257).save(folder / "p16_16bit.png")
+    table = describe_folder(folder, "power_spectrum", cache=False, device="cpu")
+    np.testing.assert_allclose(table.filter(like="power_spectrum__").loc["p16_16bit.png"],
+                               table.filter(like="power_spectrum__").loc["p16.png"], rtol=1e-6)
+
+
 def test_no_crop_and_fixed_rows(folder):
     kept = describe_folder(folder / "bar.png", "power_spectrum", crop_data_bar=False,
                            cache=False, device="cpu")

@@ -175,8 +175,9 @@ def _prepare_image(item, plan):
     """Read, crop and rescale one file; returns (2-D image, meta) or raises _FileError."""
     import numpy as np
 
+    from .._validation import as_float32
     from ..io import load_micrographs
-    from ..preprocessing import CropDataBar, RescalePixelSize
+    from ..preprocessing import RescalePixelSize, find_data_bar
 
     try:
         images, declared = load_micrographs([item.path], return_pixel_size=True)
@@ -184,15 +185,19 @@ def _prepare_image(item, plan):
         raise _FileError(str(exc)) from exc
     image = images[0]
     height, width = image.shape[:2]
-    if plan.crop_data_bar is False:
-        rows = 0
-    else:
-        crop = CropDataBar(rows=None if plan.crop_data_bar is True else int(plan.crop_data_bar))
+    if plan.crop_data_bar is True:  # CropDataBar's detection, without its per-call checks
         try:
-            image = crop.fit_transform(image[None])[0]
+            top, bottom = find_data_bar(image)
         except ValueError as exc:
-            raise _FileError(f"cannot cut its data bar: {exc}") from exc
-        rows = height - image.shape[0]
+            raise _FileError(f"cannot look for its data bar: {exc}") from exc
+    else:
+        top, bottom = 0, int(plan.crop_data_bar)  # False is 0
+        if bottom >= height:
+            raise _FileError(f"crop_data_bar={bottom} rows, but the image has only {height}.")
+    # float32 in the input contract's units, so that files of one size but different integer
+    # types (uint8, uint16) are stacked without rescaling one of them
+    image = as_float32(image[top:height - bottom], name="image", caller="describe_folder")
+    rows = top + bottom
     declared = float(declared[0])
     meta = {"height": int(height), "width": int(width), "data_bar_rows": int(rows),
             "declared_pixel_size_um": None if math.isnan(declared) else declared}
@@ -220,16 +225,29 @@ def _describe_chunk(items, plan, needs):
     which costs nothing next to decoding). Images of one size go through each descriptor
     together; a failing group is retried image by image to find the culprit.
     """
+    return _describe_prepared(items, [_prepare_safely(it, plan) for it in items], plan, needs)
+
+
+def _prepare_safely(item, plan):
+    try:
+        return _prepare_image(item, plan)
+    except _FileError as exc:
+        return str(exc)
+
+
+def _describe_prepared(items, ready, plan, needs):
+    """The descriptor part of :func:`_describe_chunk`; ``ready[i]`` is ``_prepare_safely``'s
+    result for ``items[i]``."""
     import numpy as np
 
     prepared, results = [], {}
-    for item, need in zip(items, needs):
-        try:
-            image, meta = _prepare_image(item, plan)
-            prepared.append((item, need, image, meta))
-            results[item.name] = (meta, {})
-        except _FileError as exc:
-            results[item.name] = str(exc)
+    for item, need, done in zip(items, needs, ready):
+        if isinstance(done, str):
+            results[item.name] = done
+            continue
+        image, meta = done
+        prepared.append((item, need, image, meta))
+        results[item.name] = (meta, {})
     names = sorted({d for _, need, _, _ in prepared for d in need})
     for desc in names:
         est = plan.estimators[desc]
@@ -317,9 +335,26 @@ def _is_fitted(est):
         return False
 
 
-def _run_local(chunks, plan, needs):
-    for chunk, need in zip(chunks, needs):
-        yield _describe_chunk(chunk, plan, need)
+def _run_local(chunks, plan, needs, n_jobs):
+    """Chunks in order; the next chunk's files are read and cropped by a thread pool while
+    the descriptors run on the current one (decoding and the data-bar search release the
+    GIL for most of their time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .._engine import n_threads
+
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=n_threads(n_jobs)) as pool:
+        def submit(chunk):
+            return [pool.submit(_prepare_safely, item, plan) for item in chunk]
+
+        pending = submit(chunks[0])
+        for k, (chunk, need) in enumerate(zip(chunks, needs)):
+            ready = [f.result() for f in pending]
+            if k + 1 < len(chunks):
+                pending = submit(chunks[k + 1])
+            yield _describe_prepared(chunk, ready, plan, need)
 
 
 def _run_dask(chunks, plan, needs, scheduler):
@@ -565,7 +600,7 @@ def _compute(todo, specs, keys, meta_key, store, rescaling, on_error, skipped, b
     describe = {s.name: s.describe() for s in specs}
     names_of = {k: [str(n) for n in est.get_feature_names_out()]
                 for k, est in plan.estimators.items()}
-    run = _run_local if scheduler is None else (
+    run = (lambda c, p, n: _run_local(c, p, n, n_jobs)) if scheduler is None else (
         lambda c, p, n: _run_dask(c, p, n, scheduler))
     light = [[_Item(it.path, it.name, it.given_pixel_size) for it, _ in c] for c in chunks]
     results = run(light, plan, [[n for _, n in c] for c in chunks])

@@ -1,0 +1,280 @@
+"""`skmicro features` on a folder of full-size micrographs against the loop a user would write.
+
+A temporary folder of ``--n-files`` micrographs (645x522 8-bit TIFFs with their 38-row data
+bar, like the originals) is made from the 24 UHCS images (../shared/data/uhcs24): each file is
+one of them, flipped and circularly shifted differently, so that every file's content is new to
+the cache. The folder is deleted at the end (never commit these images: CC BY-SA).
+
+For each descriptor, in one run:
+
+- ours: ``skmicro features FOLDER -d NAME --out NAME.parquet`` as a fresh process with an
+  empty cache (wall time from start to exit: imports, filters, reading, data-bar detection,
+  descriptors, the Parquet file), then the same command again (every file cached);
+- the peer, also a fresh process: a plain loop that loads each TIFF with tifffile, cuts the
+  data bar by its known height, and computes the descriptor per image the way one would without
+  skmicro: numpy FFT + radial profile (power spectrum), kymatio's torch frontend averaged over
+  space (scattering), a per-image torch VGG-19 with full Gram matrices (vgg_gram, the
+  straightforward implementation of bench_vgg_gram.py). Slow peers run on ``--n-peer`` files:
+  their set-up (imports, kymatio's filters, weights) and their per-image rate are measured
+  separately, and their time for all files is set-up + files / rate.
+
+Printed: images/s end to end, peak resident memory of each process, the ratio, the cached
+re-run as a fraction of the first run, and for VGG the achieved convolution FLOP/s as a
+fraction of this CPU's measured fp32 matmul rate.
+
+    python benchmarks/bench_features.py                      # 100 files
+    python benchmarks/bench_features.py --n-files 500        # the issue's size
+    python benchmarks/bench_features.py --descriptors power_spectrum --n-files 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import load_line, print_machine_header, print_table
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BAR_ROWS = 38  # the UHCS data bar: rows 484-521
+DEFAULT_SOURCE = next((p for p in (ROOT.parent / "shared" / "data" / "uhcs24",
+                                   Path("/work/shared/data/uhcs24")) if p.is_dir()), None)
+DESCRIPTORS = ("power_spectrum", "scattering", "vgg_gram")
+
+
+def make_folder(source, folder, n_files):
+    """n_files TIFFs from the source micrographs: flipped and shifted copies, data bar kept."""
+    import tifffile
+
+    sources = sorted(Path(source).glob("*.tif"))
+    images = [tifffile.imread(p) for p in sources]
+    for i in range(n_files):
+        image = images[i % len(images)]
+        variant = i // len(images)
+        picture = image[:-BAR_ROWS]
+        if variant & 1:
+            picture = picture[:, ::-1]
+        if variant & 2:
+            picture = picture[::-1]
+        picture = np.roll(picture, 53 * (variant // 4) + 7 * (variant % 4), axis=1)
+        out = np.concatenate([picture, image[-BAR_ROWS:]])
+        tifffile.imwrite(folder / f"m{i:05d}.tif", out, compression="zlib")
+
+
+def run_child(argv, env=None):
+    """Run a child process; (wall seconds, peak RSS in MiB, stdout)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, **(env or {})})
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(map(str, argv))} failed with {proc.returncode}")
+    return wall, usage.ru_maxrss / 1024, stdout
+
+
+# -- the peers: what one writes without skmicro ----------------------------------------------
+
+def _peer_power_spectrum(n_bins=64):
+    def setup(shape):
+        h, w = shape
+        fy, fx = np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :]
+        radius = np.sqrt(fy**2 + fx**2)
+        ring = np.minimum((radius / 0.5 * n_bins).astype(int), n_bins)  # beyond 0.5: dropped
+        counts = np.bincount(ring.ravel(), minlength=n_bins + 1)[:n_bins]
+
+        def describe(image):
+            x = image.astype(np.float64)
+            x = 2 * (x - x.min()) / max(x.max() - x.min(), 1e-12) - 1
+            power = np.abs(np.fft.fft2(x)) ** 2 / x.size
+            sums = np.bincount(ring.ravel(), weights=power.ravel(), minlength=n_bins + 1)
+            return np.log10(np.maximum(sums[:n_bins] / counts, 1e-12))
+        return describe
+    return setup
+
+
+def _peer_scattering(J=5, L=8):
+    def setup(shape):
+        import torch
+        from kymatio.scattering2d.frontend.torch_frontend import ScatteringTorch2D
+
+        S = ScatteringTorch2D(J=J, shape=shape, L=L)
+
+        def describe(image):
+            with torch.inference_mode():
+                x = torch.from_numpy(image.astype(np.float32) / 255.0)[None]
+                s = S(x)[0].mean(dim=(-2, -1)).numpy()
+            s[1:] = np.log10(np.maximum(s[1:], 1e-6))
+            return s
+        return describe
+    return setup
+
+
+def _peer_vgg_gram():
+    def setup(shape):
+        sys.path.insert(0, str(HERE))
+        from bench_vgg_gram import baseline
+
+        from skmicro.features import _vgg19 as vgg
+
+        state = vgg.load_state("vgg19-normalized")
+
+        def describe(image):
+            rgb = np.repeat((image.astype(np.float32) / 255.0)[..., None], 3, axis=-1)
+            return baseline([rgb], state)[0]
+        return describe
+    return setup
+
+
+PEERS = {"power_spectrum": _peer_power_spectrum, "scattering": _peer_scattering,
+         "vgg_gram": _peer_vgg_gram}
+
+
+def peer_main(name, folder, n_files, out):
+    """Child process: the plain loop over the first n_files files; prints a JSON line."""
+    t0 = time.perf_counter()
+    import tifffile
+
+    files = sorted(Path(folder).glob("*.tif"))[:n_files]
+    first = tifffile.imread(files[0])[:-BAR_ROWS]
+    describe = PEERS[name]()(first.shape)
+    describe(first)  # the set-up's first call (filters, weights, allocator), as ours pays too
+    t_setup = time.perf_counter() - t0
+    rows = [describe(tifffile.imread(f)[:-BAR_ROWS]) for f in files]
+    t_loop = time.perf_counter() - t0 - t_setup
+    np.save(out, np.stack(rows).astype(np.float32))
+    print(json.dumps({"setup": t_setup, "loop": t_loop, "n": len(files)}))
+
+
+# -- the benchmark ---------------------------------------------------------------------------
+
+def matmul_gflops(n=2048, repeat=3):
+    """This CPU's dense fp32 matmul rate with torch's default threads."""
+    import torch
+
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeat))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def vgg_conv_flops(h, w):
+    """Multiply-adds x 2 of VGG-19's convolutions up to conv5_1 on one h x w image."""
+    blocks = [(3, 64, 2), (64, 128, 2), (128, 256, 4), (256, 512, 4), (512, 512, 1)]
+    flops = 0
+    for cin, cout, n in blocks:
+        for k in range(n):
+            flops += 2 * 9 * (cin if k == 0 else cout) * cout * h * w
+        h, w = h // 2, w // 2
+    return flops
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n-files", type=int, default=100)
+    parser.add_argument("--n-peer", type=int, default=8,
+                        help="files for the slow peers (kymatio, per-image VGG); the numpy FFT "
+                             "peer runs on all files (default: %(default)s)")
+    parser.add_argument("--descriptors", nargs="+", default=list(DESCRIPTORS),
+                        choices=DESCRIPTORS)
+    parser.add_argument("--source", default=DEFAULT_SOURCE,
+                        help="folder of UHCS micrographs (default: ../shared/data/uhcs24)")
+    parser.add_argument("--keep", default=None, help="make the folder here and keep it")
+    parser.add_argument("--peer", nargs=3, metavar=("NAME", "N", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.peer:
+        return peer_main(args.peer[0], args.folder, int(args.peer[1]), args.peer[2])
+    if args.source is None:
+        sys.exit("No UHCS folder: pass --source ../shared/data/uhcs24")
+
+    print_machine_header()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="bench_features_"))
+    folder = work / "micrographs"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        make_folder(args.source, folder, args.n_files)
+        rate = matmul_gflops()
+        print(f"# {args.n_files} micrographs 645x522 (data bar 38 rows) from {args.source}; "
+              f"fp32 matmul 2048^3: {rate:.0f} GFLOP/s")
+        rows, notes = [], []
+        for name in args.descriptors:
+            rows += bench_one(name, folder, work, args, rate, notes)
+        print_table(["descriptor", "method", "files", "wall (s)", "images/s", "peak RSS (MiB)",
+                     "ours faster by"], rows)
+        for note in notes:
+            print(f"# {note}")
+        print(load_line())
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_one(name, folder, work, args, matmul_rate, notes):
+    import pandas as pd
+
+    n = args.n_files
+    cache, out = work / f"cache_{name}", work / f"{name}.parquet"
+    shutil.rmtree(cache, ignore_errors=True)
+    cmd = [sys.executable, "-m", "skmicro", "features", str(folder), "-d", name, "--out",
+           str(out), "--cache-dir", str(cache), "--quiet"]
+    env = {"PYTHONPATH": str(ROOT)}
+    t1, rss1, _ = run_child(cmd, env)
+    t2, rss2, _ = run_child(cmd, env)
+    ours = pd.read_parquet(out).filter(like=f"{name}__").to_numpy()
+
+    n_peer = n if name == "power_spectrum" else min(n, args.n_peer)
+    peer_out = work / f"peer_{name}.npy"
+    t_peer, rss_peer, stdout = run_child(
+        [sys.executable, str(HERE / "bench_features.py"), "--folder", str(folder), "--peer",
+         name, str(n_peer), str(peer_out)], env)
+    info = json.loads(stdout.strip().splitlines()[-1])
+    per_image = info["loop"] / info["n"]
+    projected = t_peer - info["loop"] + n * per_image  # the whole folder: set-up + n x loop
+    peer = np.load(peer_out)
+    k = min(len(peer), len(ours))
+    if name != "vgg_gram":  # same numbers up to the peer's binning / rounding
+        diff = np.abs(peer[:k] - ours[:k]).max()
+        notes.append(f"{name}: max |peer - ours| over the first {k} rows: {diff:.2e}")
+    label = {"power_spectrum": "numpy fft2 + radial profile loop",
+             "scattering": "kymatio torch frontend loop, spatial mean",
+             "vgg_gram": "per-image torch VGG-19, full Gram"}[name]
+    rows = [
+        (name, "skmicro features (empty cache)", n, f"{t1:.1f}", f"{n / t1:.2f}", f"{rss1:.0f}",
+         f"{projected / t1:.2f}x"),
+        (name, "skmicro features (cached re-run)", n, f"{t2:.2f}", f"{n / t2:.1f}",
+         f"{rss2:.0f}", f"re-run = {t2 / t1:.3f} of first"),
+        (name, f"peer: {label}", n_peer, f"{t_peer:.1f}", f"{n / projected:.2f}",
+         f"{rss_peer:.0f}", "1.00x"),
+    ]
+    notes.append(f"{name}: peer set-up {t_peer - info['loop']:.1f} s, {per_image:.3f} s per "
+                 f"image; whole folder projected {projected:.0f} s")
+    if name == "vgg_gram":
+        flops = vgg_conv_flops(484, 645)
+        achieved = flops * n / t1 / 1e9
+        peer_rate = flops / per_image / 1e9
+        notes.append(f"vgg_gram: {flops / 1e9:.1f} GFLOP of convolutions per image; ours "
+                     f"{achieved:.0f} GFLOP/s end to end = {achieved / matmul_rate:.0%} of the "
+                     f"fp32 matmul rate; the peer's loop {peer_rate:.0f} GFLOP/s = "
+                     f"{peer_rate / matmul_rate:.0%}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
