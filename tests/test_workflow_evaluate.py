@@ -167,7 +167,8 @@ def test_rows_without_a_target_are_dropped_by_name():
     table = pd.DataFrame({"d__x": np.arange(6.0)},
                          index=pd.Index([f"m{i}.tif" for i in range(6)], name="file"))
     y = np.array([0.0, np.nan, 2.0, 3.0, 4.0, np.nan])
-    with pytest.warns(UserWarning, match=r"2 rows have no 'target' value .*'m1.tif', 'm5.tif'"):
+    with pytest.warns(UserWarning, match=r"Left out 2 micrograph\(s\) without a 'target' "
+                                         r"value: 'm1.tif', 'm5.tif'"):
         result = evaluate_features(table, y, cv=2, models=["ridge"])
     assert (result["n_samples"] == 4).all()
     with pytest.raises(ValueError, match="at least 2 micrographs with a 'target' value; got 1"):
@@ -200,7 +201,8 @@ def test_a_spreadsheet_column_gives_the_same_answer_as_the_array(stripes, files_
                                  descriptors=["power_spectrum"])
     pd.testing.assert_frame_equal(by_array, by_sheet, check_exact=False, rtol=1e-4)
     assert by_sheet.attrs["target"] == "period"
-    with pytest.warns(UserWarning, match="1 rows have no group"):
+    with pytest.warns(UserWarning, match=r"without a group are each kept as a group of "
+                                         r"their own \(1\)"):
         grouped = evaluate_features(folder / name, (folder / "meta.csv", "period"),
                                     groups="sample", descriptors=["power_spectrum"])
     assert "GroupKFold" in grouped.attrs["cv"]

@@ -148,8 +148,8 @@ def _group_codes(groups, index):
     codes, _ = pd.factorize(pd.Series(groups, dtype=object), use_na_sentinel=True)
     missing = np.flatnonzero(codes < 0)
     if missing.size:
-        warnings.warn(f"{missing.size} rows have no group; each is kept as a group of its own: "
-                      f"{few(index[missing])}.", UserWarning, stacklevel=3)
+        warnings.warn(f"Micrographs without a group are each kept as a group of their own "
+                      f"({missing.size}): {few(index[missing])}.", UserWarning, stacklevel=4)
         codes = codes.copy()
         codes[missing] = codes.max(initial=-1) + 1 + np.arange(missing.size)
     return codes
@@ -163,7 +163,7 @@ def _splitter(cv, n_samples, groups, random_state):
         raise ValueError(f"Cross-validation needs at least 2 {what}; got {units}.")
     if cv > units:
         warnings.warn(f"cv={cv} folds but only {units} {what}: using {units} folds "
-                      f"(leave-one-{what[:-1]}-out).", UserWarning, stacklevel=3)
+                      f"(leave-one-{what[:-1]}-out).", UserWarning, stacklevel=4)
         cv = units
     if groups is None:
         return KFold(cv, shuffle=True, random_state=random_state), cv
@@ -255,6 +255,7 @@ def _figure(path, y, oof, descriptor, model, r2, target_name):
     fig.savefig(path, dpi=120)
 
 
+# Warnings use stacklevel counted through validate_params' wrapper, so they name the caller.
 @validate_params(
     {"features": "no_validation", "target": "no_validation", "groups": "no_validation",
      "cv": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -377,8 +378,8 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     group_values = _resolve_groups(frame, groups, joined)
     keep = ~np.isnan(y)
     if not keep.all():
-        warnings.warn(f"{int((~keep).sum())} rows have no {target_name!r} value and are left "
-                      f"out: {few(frame.index[~keep])}.", UserWarning, stacklevel=2)
+        warnings.warn(f"Left out {int((~keep).sum())} micrograph(s) without a {target_name!r} "
+                      f"value: {few(frame.index[~keep])}.", UserWarning, stacklevel=3)
     y = y[keep]
     index = frame.index[keep]
     if y.size < 2:
