@@ -536,7 +536,7 @@ def _layout(bokeh, data, legend, vrange, color_label, title, note, size_note, th
     tap = TapTool(renderers=[dots])
     p.add_tools(BoxSelectTool(renderers=[dots]), tap)
     for r in (p.x_range, p.y_range):  # room for the thumbnails (drawn in screen units) at the edge
-        r.renderers, r.range_padding = [dots], 0.15
+        r.renderers, r.range_padding = [dots], 0.3
     value = ("" if "value" not in data else
              f'\n  <div style="font-size:12px">{bokeh_escape(color_label)}: @value</div>')
     hover = HoverTool(renderers=[dots], limit=1, point_policy="snap_to_data",
@@ -547,10 +547,11 @@ def _layout(bokeh, data, legend, vrange, color_label, title, note, size_note, th
         p.add_layout(ColorBar(color_mapper=mapper, title=color_label, width=12), "right")
     if legend:
         items = [LegendItem(label=text, renderers=[dots], index=i) for text, i in legend]
-        if vrange is None:
+        if vrange is None and len(items) > 4:
             p.add_layout(Legend(items=items, title=color_label), "right")
-        else:  # the colour bar is on the right: the grey "no value" entry goes below
-            p.add_layout(Legend(items=items, orientation="horizontal"), "below")
+        else:  # a few entries (or the colour bar's "no value") go below, leaving the width
+            p.add_layout(Legend(items=items, orientation="horizontal",
+                                title=None if vrange else color_label), "below")
 
     n_points = len(data["x"])
     initial = thumbnails == "thumbnails" or (thumbnails == "auto"
