@@ -120,7 +120,8 @@ html_theme_options = {
     "navbar_persistent": ["search-button"],
     "header_links_before_dropdown": 6,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    # The five-minute page shows wide command output: it gets the width of the right sidebar.
+    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "quickstart": []},
 }
 # Pages without sub-pages get no (empty) section navigation on the left.
 html_sidebars = {page: [] for page in ("index", "lubbers2017", "benchmarks", "api")}

@@ -80,3 +80,42 @@ def test_synthesize_checks_the_output_folder_before_the_work(tmp_path, monkeypat
     monkeypatch.setattr(skmicro.synthesis, "synthesize_texture", never)
     with pytest.raises(ValueError, match="folder .*nowhere.* does not exist"):
         main(["synthesize", str(tmp_path / "in.png"), "--out", str(tmp_path / "nowhere" / "x.png")])
+
+
+def _documented_commands():
+    """Every skmicro command line in README.md and docs/*.md code blocks, as argument lists."""
+    import shlex
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        blocks = re.findall(r"^```[^\n]*\n(.*?)^```", page.read_text(), re.S | re.M)
+        for block in blocks:
+            for line in block.replace("\\\n", " ").splitlines():
+                if re.search(r"\s\[-", line):
+                    continue  # a usage synopsis ("[--size N]"), not a command
+                for part in re.split(r"&&|;|\|", line):
+                    words = shlex.split(part, comments=True)
+                    if words[:1] == ["$"]:
+                        words = words[1:]
+                    if words and words[0].rsplit("/", 1)[-1] == "skmicro" and len(words) > 1:
+                        found.append((page.name, words[1:]))
+    return found
+
+
+DOCUMENTED = _documented_commands()
+
+
+def test_the_docs_show_commands():
+    pages = {page for page, _ in DOCUMENTED}
+    assert "README.md" in pages and len(DOCUMENTED) >= 3
+
+
+@pytest.mark.parametrize("page, argv", DOCUMENTED, ids=[" ".join(a[:2]) for _, a in DOCUMENTED])
+def test_documented_commands_parse(page, argv):
+    # A renamed or removed option fails here, not in a reader's shell.
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse's way of refusing
+        pytest.fail(f"{page}: 'skmicro {' '.join(argv)}' does not parse (exit {exc.code})")
+    assert callable(args.func)
