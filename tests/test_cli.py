@@ -95,6 +95,8 @@ def _documented_commands():
                 if re.search(r"\s\[-", line):
                     continue  # a usage synopsis ("[--size N]"), not a command
                 for part in re.split(r"&&|;|\|", line):
+                    if not re.search(r"(^|[\s/])skmicro\s", part):
+                        continue
                     words = shlex.split(part, comments=True)
                     if words[:1] == ["$"]:
                         words = words[1:]
