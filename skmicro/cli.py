@@ -329,6 +329,9 @@ def _map(args):
 def build_parser():
     parser = argparse.ArgumentParser(prog="skmicro", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an error, show Python's full traceback instead of the "
+                             "one-line message")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 title="commands")
     _add_demo_parser(sub)
@@ -346,6 +349,12 @@ def main(argv=None):
         return args.func(args)
     except KeyboardInterrupt:  # Ctrl-C: the command has said what was kept; no traceback
         return 130
+    except (ValueError, TypeError, OSError) as exc:  # bad input: the message names the fix
+        if args.traceback:
+            raise
+        print(f"skmicro {args.command}: error: {exc}\n(skmicro --traceback {args.command} "
+              "... shows where it was raised)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -79,7 +79,8 @@ def test_synthesize_checks_the_output_folder_before_the_work(tmp_path, monkeypat
 
     monkeypatch.setattr(skmicro.synthesis, "synthesize_texture", never)
     with pytest.raises(ValueError, match="folder .*nowhere.* does not exist"):
-        main(["synthesize", str(tmp_path / "in.png"), "--out", str(tmp_path / "nowhere" / "x.png")])
+        main(["--traceback", "synthesize", str(tmp_path / "in.png"), "--out",
+              str(tmp_path / "nowhere" / "x.png")])
 
 
 def _documented_commands():

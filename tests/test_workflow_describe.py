@@ -344,6 +344,16 @@ def test_bad_input_messages(folder, tmp_path, cache):
         main(["features", str(folder), "--out", str(tmp_path / "f.parquet"), "--tile", "x"])
 
 
+def test_cli_reports_bad_input_without_a_traceback(folder, tmp_path, capsys):
+    code = main(["features", str(folder), "--out", str(tmp_path / "f.parquet"), "-d",
+                 "scattering:j=4"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("skmicro features: error: Unknown option j") and "Traceback" not in err
+    assert main(["features", str(tmp_path / "missing"), "--out", "f.csv"]) == 2
+    assert "No such folder" in capsys.readouterr().err
+
+
 def test_parse_descriptor_values_and_labels():
     name, est = parse_descriptor("vgg_gram:layers=[conv1_1,conv2_1],n_components=64,"
                                  "weights=none")

@@ -501,6 +501,9 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     if out is not None:
         out = check_output_path(out, caller="describe_folder")
     specs = resolve_descriptors(descriptors)
+    for spec in specs:  # options beyond the defaults: check names and values before any work
+        if spec.named and spec.has_options:
+            spec.build(device=device, n_jobs=n_jobs)
     files = list_micrographs(paths, recursive=recursive)
     given = _given_pixel_sizes(pixel_size, files)
     store = FeatureStore(None if cache is False else

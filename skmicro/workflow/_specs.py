@@ -110,6 +110,14 @@ class DescriptorSpec:
     def named(self):
         return self.estimator is None
 
+    @property
+    def has_options(self):
+        """True when a named descriptor's parameters differ from its compact defaults (whose
+        validity needs no check, so a run from the cache need not import the estimator)."""
+        defaults = next((d for m, c, d in DESCRIPTORS.values()
+                         if (m, c) == (self.module, self.cls_name)), {})
+        return self.params != defaults
+
     def build(self, *, device="auto", n_jobs=None):
         """The estimator (a fresh one for a named descriptor; the user's own object otherwise).
 
