@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -55,12 +56,27 @@ def default_cache_dir():
     return Path.home() / ".cache" / "skmicro"
 
 
+def _new_file_mode(path):
+    """The permissions ``open(path, "w")`` would leave: an existing file's, else 0o666 - umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path, write):
     """``write(file object)`` into a temporary file next to ``path``, then rename it to
-    ``path``: readers see the old file or the complete new one, never a partial one."""
+    ``path``: readers see the old file or the complete new one, never a partial one.
+
+    The file gets the permissions a plain write would give it (mkstemp's are 0o600, which
+    would hide a features table from the colleagues sharing its folder).
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, _new_file_mode(path))
         with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.replace(tmp, path)
