@@ -172,6 +172,24 @@ def test_mixed_sizes_need_tiles_and_tiles_match_tiled_features(folder):
     assert table.columns[-1] == "power_spectrum__" + tiled.get_feature_names_out()[-1]
 
 
+def test_names_of_several_folders_and_sub_folders(tmp_path):
+    for sub in ("batch1", "batch2", "batch2/deeper"):
+        (tmp_path / sub).mkdir()
+    write_stripes(tmp_path / "batch1", ["x.png"])
+    write_stripes(tmp_path / "batch2", ["x.png", "y.png"])
+    write_stripes(tmp_path / "batch2" / "deeper", ["z.png"])
+    both = describe_folder([tmp_path / "batch1", tmp_path / "batch2"], "power_spectrum:n_bins=8",
+                           cache=False, device="cpu")
+    assert both.index.tolist() == ["batch1/x.png", "batch2/x.png", "batch2/y.png"]
+    deep = describe_folder(tmp_path / "batch2", "power_spectrum:n_bins=8", recursive=True,
+                           cache=False, device="cpu")
+    assert deep.index.tolist() == ["deeper/z.png", "x.png", "y.png"]
+    # the same pixels under two names (write_stripes makes x.png alike): one row each, equal
+    rows = both.filter(like="power_spectrum__")
+    assert rows.loc["batch1/x.png"].equals(rows.loc["batch2/x.png"])
+    assert not rows.loc["batch1/x.png"].equals(rows.loc["batch2/y.png"])
+
+
 def test_pixel_size_rescaling(folder):
     with pytest.raises(ValueError, match=r"bar\.png.*declares no pixel size.*pixel_size="):
         describe_folder(folder, "power_spectrum:n_bins=16", target_pixel_size=0.4,

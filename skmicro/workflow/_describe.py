@@ -593,7 +593,9 @@ def _fail(item, message, on_error, skipped, store):
 
 def _compute(todo, specs, keys, meta_key, store, rescaling, on_error, skipped, bar,
              plan_args, device, n_jobs, scheduler):
+    bar.set_postfix_str("setting up the descriptors")
     plan, failed = _fit_estimators(specs, todo, plan_args, device, n_jobs)
+    bar.set_postfix_str("")
     by_name = {item.name: (item, need) for item, need in todo}
     for name, message in failed.items():  # unreadable before anything could be set up
         _fail(by_name[name][0], message, on_error, skipped, store)
