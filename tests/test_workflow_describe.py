@@ -284,7 +284,8 @@ def test_cached_run_loads_neither_sklearn_nor_torch(folder, tmp_path):
     assert again.stdout.split() == ["0", "False", "False"]
 
 
-def test_killed_run_keeps_finished_images_and_the_old_output(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill -9", "Ctrl-C"])
+def test_killed_run_keeps_finished_images_and_the_old_output(tmp_path, sig):
     folder, cache_dir, out = tmp_path / "f", tmp_path / "cache", tmp_path / "f.parquet"
     folder.mkdir()
     write_stripes(folder, [f"a{i:02d}.png" for i in range(8)])
@@ -295,16 +296,18 @@ def test_killed_run_keeps_finished_images_and_the_old_output(tmp_path):
             "CountingPowerSpectrum.delay = 0.15\n"
             f"describe_folder({str(folder)!r}, [counting_descriptor()], cache={str(cache_dir)!r},"
             f" out={str(out)!r})\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + 120
         while len(list(cache_dir.rglob("*.npz"))) < 16 and time.monotonic() < deadline:
             assert proc.poll() is None, "the run ended before it could be interrupted"
             time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, sig)
     finally:
-        proc.wait()
+        stderr = proc.communicate()[1]
+    if sig == signal.SIGINT:  # Python's KeyboardInterrupt: the run says what it kept
+        assert "interrupted:" in stderr and "kept in the cache" in stderr
     entries = list(cache_dir.rglob("*.npz"))
     assert 16 <= len(entries) < 40
     pd.testing.assert_frame_equal(read_features(out), old)  # the old output, intact

@@ -358,7 +358,13 @@ def _run_local(chunks, plan, needs, n_jobs):
 
 
 def _run_dask(chunks, plan, needs, scheduler):
-    from distributed import Client, as_completed
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise ImportError(
+            "describe_folder(scheduler=...) runs on a Dask cluster through the distributed "
+            "package: pip install 'skmicro[dask]'."
+        ) from exc
 
     from .._dask import worker_copy
 
