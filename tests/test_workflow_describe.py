@@ -350,6 +350,9 @@ def test_bad_input_messages(folder, tmp_path, cache):
     with pytest.raises(ValueError, match=r"\.parquet or \.csv"):
         describe_folder(folder, out=tmp_path / "f.xlsx")
     assert not cache.exists()  # refused before anything was computed
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(OSError, match="Cannot write the feature cache.*--no-cache"):
+        describe_folder(folder, cache=tmp_path / "a_file")
     with pytest.raises(ValueError, match="Valid descriptors: power_spectrum, scattering, "
                                          "vgg_gram"):
         describe_folder(folder, "scatering")

@@ -514,6 +514,7 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     given = _given_pixel_sizes(pixel_size, files)
     store = FeatureStore(None if cache is False else
                          default_cache_dir() if cache is True else cache)
+    store.check_writable()
     version = skmicro.__version__
     rescaling = target_pixel_size is not None
     prep = ["prep", crop_data_bar, target_pixel_size,

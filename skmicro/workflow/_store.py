@@ -100,6 +100,21 @@ class FeatureStore:
     def enabled(self):
         return self.root is not None
 
+    def check_writable(self):
+        """Create the cache folder and write a probe there, or raise an error with the fix
+        (before any work, so that no result is computed that could not be kept)."""
+        if self.root is None:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.root / ".probe", lambda fh: fh.write(b"ok"))
+        except OSError as exc:
+            raise OSError(
+                f"Cannot write the feature cache in '{self.root.parent}': {exc}. Choose another "
+                "folder (cache=PATH, --cache-dir DIR) or run without a cache (cache=False, "
+                "--no-cache)."
+            ) from exc
+
     def _entry(self, folder, key, suffix):
         return self.root / folder / key[:2] / f"{key}{suffix}"
 
