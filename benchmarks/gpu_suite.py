@@ -307,6 +307,23 @@ def device_parameters():
     return found
 
 
+def _describe_folder_rows(X, device):
+    """describe_folder's descriptor columns for the images X written as 8-bit PNGs."""
+    import tempfile
+
+    from PIL import Image
+
+    from skmicro.workflow import describe_folder
+
+    with tempfile.TemporaryDirectory() as folder:
+        for i, image in enumerate(X):
+            grey = image if image.ndim == 2 else image.mean(axis=-1)
+            Image.fromarray(np.uint8(np.clip(grey, 0, 1) * 255)).save(f"{folder}/{i:03d}.png")
+        table = describe_folder(folder, ["power_spectrum:n_bins=8", "scattering:J=3"],
+                                crop_data_bar=False, cache=False, device=device)
+    return table.drop(columns=[c for c in table.columns if c.startswith("meta__")]).to_numpy()
+
+
 def section_agreement(ctx):
     """CPU vs device for every device-taking public name, each with a stated tolerance."""
     from skmicro import (
@@ -405,8 +422,12 @@ def section_agreement(ctx):
                lambda dev: synthesize_textures(src, 2, descriptor=VGGGramFeatures(**vgg),
                                                device=dev, **synth)[1][0][0],
                "rel. difference", 1e-3)
-    # Composite entry points whose every device step is checked above.
-    ck.covered.update({"run_lubbers2017"})
+    ck.compare("describe_folder (PNG files; power spectrum + scattering J=3)",
+               {"describe_folder"}, lambda dev: _describe_folder_rows(X, dev),
+               "rel. Frobenius", 1e-4)
+    # Composite entry points whose every device step is checked above: run_demo is
+    # PowerSpectrumFeatures on Perlin textures, synthesize_file is synthesize_texture on files.
+    ck.covered.update({"run_lubbers2017", "run_demo", "synthesize_file"})
     names = device_parameters()
     uncovered = sorted(names - ck.covered)
     rows_ = [[r["name"], r["metric"], fmt(r["value"]), fmt(r["tol"]),

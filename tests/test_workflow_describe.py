@@ -250,6 +250,15 @@ def test_second_run_computes_only_new_and_changed_files(tmp_path, cache):
     assert not list(cache.rglob("*.tmp"))
 
 
+def test_a_users_estimator_is_not_fitted_in_place(folder):
+    est = PowerSpectrumFeatures(radial=True, n_bins=8, device="cpu")
+    table = describe_folder(folder, [("mine", est)], cache=False)
+    assert not hasattr(est, "n_output_features_")  # still unfitted: a clone did the work
+    expected = PowerSpectrumFeatures(radial=True, n_bins=8, device="cpu").fit_transform(
+        _read(folder / "p08.png")[None])[0]
+    np.testing.assert_allclose(table.filter(like="mine__").loc["p08.png"], expected, rtol=1e-5)
+
+
 def test_unchanged_files_are_not_read_again(tmp_path, cache, monkeypatch):
     from skmicro.workflow import _describe
 

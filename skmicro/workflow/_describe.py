@@ -20,8 +20,6 @@ __all__ = ["describe_folder", "DEFAULT_DESCRIPTORS"]
 #: :data:`~skmicro.workflow.DESCRIPTORS`.
 DEFAULT_DESCRIPTORS = ("power_spectrum", "scattering")
 
-META_COLUMNS = ("height", "width", "data_bar_rows", "pixel_size_um", "pixel_size_source")
-
 # Images decoded and described together (per chunk one call per descriptor and image size):
 # an interrupted run loses at most one chunk, and threads share out a chunk's images.
 _CHUNK = 8
@@ -41,7 +39,6 @@ class _Item:
     content: str = None
     meta: dict | None = None
     rows: dict = None  # descriptor name -> (names, values)
-    error: str = None
 
     def item_key(self, rescaling):
         """The cache identity of this image's result: content (+ the pixel size it is
@@ -283,9 +280,13 @@ def _descriptor_error(desc, est, image, exc):
     return f"descriptor '{desc}' failed: {type(exc).__name__}: {exc}{hint}"
 
 
-def _fit_estimators(specs, todo, plan_args, device, n_jobs):
+def _fit_estimators(specs, todo, plan_args, device, n_jobs, on_error):
     """Build every descriptor that has files to compute and fit it on the first readable
-    image (descriptors learn only the image size there); returns (plan, unreadable)."""
+    image (descriptors learn only the image size there); returns (plan, failed files). A
+    user's unfitted estimator is cloned, never fitted in place. With on_error="raise" the
+    first failure ends the search (it is raised by the caller)."""
+    from sklearn.base import clone
+
     from ..preprocessing import TiledFeatures
 
     crop_data_bar, target_pixel_size, tile, aggregate = plan_args
@@ -296,6 +297,7 @@ def _fit_estimators(specs, todo, plan_args, device, n_jobs):
 
         check_device_param(device, caller="describe_folder")
     built = {s.name: s.build(device=device, n_jobs=n_jobs) for s in needed}
+    built = {k: est if _is_fitted(est) else clone(est) for k, est in built.items()}
     if tile is not None:
         built = {k: TiledFeatures(est, tile_size=tuple(tile) if isinstance(tile, (list, tuple))
                                   else int(tile), aggregate=aggregate)
@@ -309,6 +311,8 @@ def _fit_estimators(specs, todo, plan_args, device, n_jobs):
             image, _ = _prepare_image(item, plan)
         except _FileError as exc:
             failed[item.name] = str(exc)
+            if on_error == "raise":
+                break
             continue
         for k in pending:
             est = built[k]
@@ -319,7 +323,7 @@ def _fit_estimators(specs, todo, plan_args, device, n_jobs):
                     failed[item.name] = _descriptor_error(k, est, image, exc)
                     break
             plan.estimators[k] = est
-        if len(plan.estimators) == len(built):
+        if len(plan.estimators) == len(built) or (failed and on_error == "raise"):
             break
     return plan, failed
 
@@ -601,7 +605,7 @@ def _fail(item, message, on_error, skipped, store):
 def _compute(todo, specs, keys, meta_key, store, rescaling, on_error, skipped, bar,
              plan_args, device, n_jobs, scheduler):
     bar.set_postfix_str("setting up the descriptors")
-    plan, failed = _fit_estimators(specs, todo, plan_args, device, n_jobs)
+    plan, failed = _fit_estimators(specs, todo, plan_args, device, n_jobs, on_error)
     bar.set_postfix_str("")
     by_name = {item.name: (item, need) for item, need in todo}
     for name, message in failed.items():  # unreadable before anything could be set up
