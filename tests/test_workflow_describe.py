@@ -300,7 +300,10 @@ def test_killed_run_keeps_finished_images_and_the_old_output(tmp_path, sig):
     write_stripes(folder, [f"a{i:02d}.png" for i in range(8)])
     old = describe_folder(folder, [counting_descriptor()], cache=cache_dir, out=out)
     write_stripes(folder, [f"b{i:02d}.png" for i in range(32)])
-    code = ("from tests._workflow_slow import CountingPowerSpectrum, counting_descriptor\n"
+    # a shell's background job starts with SIGINT ignored, and Python then keeps it so:
+    # restore the handler that raises KeyboardInterrupt, as in a terminal
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "from tests._workflow_slow import CountingPowerSpectrum, counting_descriptor\n"
             "from skmicro.workflow import describe_folder\n"
             "CountingPowerSpectrum.delay = 0.15\n"
             f"describe_folder({str(folder)!r}, [counting_descriptor()], cache={str(cache_dir)!r},"
