@@ -404,6 +404,8 @@ def test_parse_descriptor_values_and_labels():
         assert est.get_params() | params == est.get_params()
         est.fit(np.zeros((1, 128, 128), np.float32))
         assert est.n_output_features_ == row_length
+    vgg = parse_descriptor("vgg_gram:weights=none")[1].fit(np.zeros((1, 16, 16), np.float32))
+    assert vgg.n_output_features_ == 2048 and vgg.n_gram_features_ == 305_888
     with pytest.raises(ValueError, match="key=value"):
         parse_descriptor("scattering:J")
 
