@@ -533,8 +533,10 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
 
     with progress_bar(len(items), verbose=verbose, desc="features", unit="file") as bar:
         # without a cache, a file's identity within the run is its path
+        bar.set_postfix_str("checking the files against the cache")
         hashes = store.content_hashes([it.path for it in items],
                                       content_hash if store.enabled else str)
+        bar.set_postfix_str("")
         for item in items:  # the cache first: what is there costs one small read per file
             item.content = hashes[item.path]
             if isinstance(item.content, OSError):
