@@ -16,47 +16,51 @@ from .._validation import (
     check_image_shape_param,
     check_images,
     check_is_fitted,
+    validate_params,
 )
 
 
-def _pair(value, name, caller):
-    """An int or a pair of ints >= 1 as (rows, cols)."""
+def _pair(value, name, caller, minimum=1):
+    """An int or a pair of ints >= ``minimum`` (1 for sizes, 0 for offsets) as (rows, cols)."""
     pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
     if len(pair) != 2 or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in pair
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
+        for v in pair
     ):
+        kind = "positive" if minimum == 1 else "non-negative"
         raise ValueError(
-            f"The '{name}' parameter of {caller} must be a positive int or a pair of positive "
+            f"The '{name}' parameter of {caller} must be a {kind} int or a pair of {kind} "
             f"ints (rows, cols). Got {value!r} instead."
         )
     return int(pair[0]), int(pair[1])
 
 
-def _tile_grid(shape, tile, stride, index, caller):
-    """Top-left corners of the tiles of one image, row-major; the remainder at the far edges
-    that does not fill a whole tile is left out."""
-    (h, w), (th, tw) = shape, tile
-    if h < th or w < tw:
+def _tile_grid(shape, tile, stride, index, caller, offset=(0, 0)):
+    """Top-left corners of the tiles of one image, row-major, starting at ``offset``; the
+    remainder at the far edges that does not fill a whole tile is left out."""
+    (h, w), (th, tw), (oy, ox) = shape, tile, offset
+    if h < oy + th or w < ox + tw:
+        at = f" from offset {oy},{ox}" if oy or ox else ""
         raise ValueError(
-            f"{caller}: image {index} is {h}x{w} pixels, smaller than one tile "
-            f"(tile_size={th}x{tw}). Use a smaller tile_size or larger images."
+            f"{caller}: image {index} is {h}x{w} pixels, smaller than one tile{at} "
+            f"(tile_size={th}x{tw}). Use a smaller tile_size or offset, or leave the image out."
         )
-    rows, cols = np.meshgrid(np.arange(0, h - th + 1, stride[0]),
-                             np.arange(0, w - tw + 1, stride[1]), indexing="ij")
+    rows, cols = np.meshgrid(np.arange(oy, h - th + 1, stride[0]),
+                             np.arange(ox, w - tw + 1, stride[1]), indexing="ij")
     return np.column_stack([rows.ravel(), cols.ravel()])
 
 
-def _tile_batches(image, tile, stride, batch_size, index, caller):
+def _tile_batches(image, tile, stride, batch_size, index, caller, offset=(0, 0)):
     """Yield tiles of one image as float32 arrays (m <= batch_size, th, tw): only one batch of
     tiles is ever copied out of the image."""
     windows = np.lib.stride_tricks.sliding_window_view(image, tile)  # a view, no copy
-    corners = _tile_grid(image.shape, tile, stride, index, caller)
+    corners = _tile_grid(image.shape, tile, stride, index, caller, offset)
     for start in range(0, len(corners), batch_size):
         rows, cols = corners[start:start + batch_size].T
         yield windows[rows, cols]
 
 
-def extract_tiles(images, tile_size, stride=None, *, image_shape=None):
+def extract_tiles(images, tile_size, stride=None, *, offset=0, image_shape=None):
     """Cut images into tiles, with the index of each tile's image as a group label.
 
     Use the tiles as samples (more samples from few micrographs) and the groups with
@@ -73,6 +77,9 @@ def extract_tiles(images, tile_size, stride=None, *, image_shape=None):
         Step between tiles; None means ``tile_size`` (non-overlapping tiles). Tiles start at
         the top-left corner; the strip at the far edges too narrow for a whole tile is left
         out.
+    offset : int or tuple (rows, cols), default=0
+        Top-left corner of the first tile; shifting the grid by less than a tile gives other
+        tiles of the same images (e.g. to measure how a result depends on where tiles fall).
     image_shape : tuple (h, w) or None, default=None
         Needed only for tabular input ``(n_samples, h * w)``.
 
@@ -82,6 +89,10 @@ def extract_tiles(images, tile_size, stride=None, *, image_shape=None):
         The tiles of image 0 first (row-major), then image 1, ...
     groups : ndarray of shape (n_tiles,), int64
         Index of each tile's image in ``images``.
+
+    See Also
+    --------
+    tile_fractions : the same tiles with per-tile class fractions from label masks.
 
     Examples
     --------
@@ -95,16 +106,253 @@ def extract_tiles(images, tile_size, stride=None, *, image_shape=None):
     caller = "extract_tiles"
     tile = _pair(tile_size, "tile_size", caller)
     step = tile if stride is None else _pair(stride, "stride", caller)
+    start = _pair(offset, "offset", caller, minimum=0)
     image_set = check_images(images, image_shape=check_image_shape_param(
         image_shape, caller=caller), channels="gray")
     per_image = {}
     for indices, stack in image_set.groups:
         for index, image in zip(indices, stack):
             per_image[int(index)] = np.concatenate(list(
-                _tile_batches(image, tile, step, 4096, int(index), caller)))
+                _tile_batches(image, tile, step, 4096, int(index), caller, start)))
     tiles = [per_image[i] for i in range(image_set.n_samples)]
     groups = np.repeat(np.arange(len(tiles), dtype=np.int64), [len(t) for t in tiles])
     return np.concatenate(tiles), groups
+
+
+def _check_masks(masks, shapes, image_shape, caller):
+    """Label masks as a list of 2-D integer arrays, one per image and of its shape."""
+    if isinstance(masks, (str, bytes)) or masks is None or np.isscalar(masks):
+        raise TypeError(
+            f"{caller}: masks must be an array (n, h, w) or a list of 2-D integer label "
+            f"arrays, one per image; got {type(masks).__name__}."
+        )
+    if isinstance(masks, np.ndarray) and masks.ndim == 2 and image_shape is not None:
+        masks = list(masks)  # tabular rows, reshaped below with each image's shape
+    masks = list(masks)
+    if len(masks) != len(shapes):
+        raise ValueError(
+            f"{caller}: masks holds {len(masks)} label masks but images holds {len(shapes)} "
+            "images; give one mask per image, in the same order."
+        )
+    out = []
+    for i, (mask, shape) in enumerate(zip(masks, shapes)):
+        mask = np.asarray(mask)
+        if mask.dtype.kind not in "biu":
+            raise TypeError(
+                f"{caller}: masks[{i}] must hold integer class labels (e.g. a PNG label image "
+                f"read as uint8); got dtype {mask.dtype}. Convert it with mask.astype(int) if "
+                "its values are whole numbers."
+            )
+        if mask.ndim == 1 and image_shape is not None and mask.size == shape[0] * shape[1]:
+            mask = mask.reshape(shape)
+        if mask.shape != tuple(shape):
+            raise ValueError(
+                f"{caller}: masks[{i}] has shape {mask.shape} but image {i} is "
+                f"{shape[0]}x{shape[1]}; each mask must label its image pixel for pixel."
+            )
+        out.append(mask.astype(np.int64, copy=False))
+    return out
+
+
+def _check_classes(classes, masks, unlabelled, caller):
+    """The class labels as a sorted-as-given int64 array; every mask value is a class or the
+    unlabelled value."""
+    values = np.unique(np.concatenate([np.unique(m) for m in masks]))
+    if classes is None:
+        found = values[values != unlabelled] if unlabelled is not None else values
+        if found.size == 0:
+            raise ValueError(
+                f"{caller}: the masks hold no labelled pixel (every pixel is the unlabelled "
+                f"value {unlabelled}); nothing to compute fractions of."
+            )
+        return found
+    labels = np.asarray(classes)
+    if (labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "iu"
+            or np.unique(labels).size != labels.size
+            or (unlabelled is not None and (labels == unlabelled).any())):
+        raise ValueError(
+            f"The 'classes' parameter of {caller} must be None or a non-empty sequence of "
+            f"distinct integer labels other than unlabelled={unlabelled!r}. Got {classes!r} "
+            "instead."
+        )
+    allowed = set(labels.tolist()) | ({unlabelled} if unlabelled is not None else set())
+    for i, mask in enumerate(masks):
+        stray = np.setdiff1d(np.unique(mask), list(allowed))
+        if stray.size:
+            raise ValueError(
+                f"{caller}: masks[{i}] holds the value {int(stray[0])}, which is neither one of "
+                f"classes={labels.tolist()} nor unlabelled={unlabelled!r}. Add it to classes, "
+                "or set unlabelled to the value that marks unannotated pixels."
+            )
+    return labels.astype(np.int64)
+
+
+def _window_sums(channels, corners, tile):
+    """Sums of each channel (k, h, w) over each tile window: (n_corners, k), float64, from an
+    integral image (exact for 0/1 indicators, no per-tile copy)."""
+    k, h, w = channels.shape
+    integral = np.zeros((k, h + 1, w + 1))
+    np.cumsum(np.cumsum(channels, axis=1, dtype=np.float64), axis=2, out=integral[:, 1:, 1:])
+    r0, c0 = corners[:, 0], corners[:, 1]
+    r1, c1 = r0 + tile[0], c0 + tile[1]
+    sums = (integral[:, r1, c1] - integral[:, r0, c1] - integral[:, r1, c0]
+            + integral[:, r0, c0])
+    return sums.T
+
+
+@validate_params(
+    {
+        "images": "no_validation",  # the image input contract checks them
+        "masks": "no_validation",  # checked against the images below
+        "tile_size": "no_validation",  # int or pair, checked as in extract_tiles
+        "stride": "no_validation",
+        "classes": [None, "array-like"],
+        "unlabelled": [None, Interval(numbers.Integral, None, None, closed="neither")],
+        "max_unlabelled": [Interval(numbers.Real, 0, 1, closed="left")],
+        "pixel_size": [None, Interval(numbers.Real, 0, None, closed="neither"), "array-like"],
+        "target_pixel_size": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "offset": "no_validation",
+        "image_shape": IMAGE_SHAPE_CONSTRAINT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def tile_fractions(images, masks, tile_size, stride=None, *, classes=None, unlabelled=255,
+                   max_unlabelled=0.0, pixel_size=None, target_pixel_size=None, offset=0,
+                   image_shape=None):
+    """Cut images and their label masks into matching tiles; each tile's class fractions.
+
+    The regression data of a segmented micrograph collection: tiles as samples, the area
+    fraction of each class (phase, microconstituent) in the tile as targets, and the index of
+    the source image as the group for :class:`~sklearn.model_selection.GroupKFold`. The
+    tiles are those of :func:`extract_tiles` (same grid, same order), less the tiles dropped
+    for unlabelled pixels.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, h, w) or (n, h, w, 3), or list of images
+        Any form the image input contract takes (colour becomes luminance).
+    masks : array-like of shape (n, h, w), or list of 2-D integer arrays
+        One label image per image, of its size: a class label per pixel, or ``unlabelled``.
+    tile_size : int or tuple (rows, cols)
+        Tile size in pixels of the (resampled) images.
+    stride : int, tuple (rows, cols) or None, default=None
+        Step between tiles; None means ``tile_size`` (non-overlapping tiles).
+    classes : sequence of int or None, default=None
+        The labels whose fractions are returned, in this column order. None means every
+        value found in the masks except ``unlabelled``, sorted; pass the labels explicitly
+        so that the columns do not depend on which classes a subset of images happens to
+        show. A mask value that is neither a class nor ``unlabelled`` raises a ValueError.
+    unlabelled : int or None, default=255
+        The mask value of pixels nobody annotated (255 in 8-bit label images: e.g. the
+        microscope's data bar). None: every pixel is labelled.
+    max_unlabelled : float in [0, 1), default=0.0
+        Tiles whose unlabelled area exceeds this fraction of the tile are dropped; the
+        fractions of the tiles kept are computed over their labelled area only. The default
+        keeps only fully labelled tiles (see Notes).
+    pixel_size : float, array-like of shape (n,) or None, default=None
+        Pixel size of each image, to bring every image to ``target_pixel_size`` first (as
+        :class:`RescalePixelSize` does), so that every tile covers the same physical area.
+        Give both or neither.
+    target_pixel_size : float or None, default=None
+        The common pixel size, in the unit of ``pixel_size``.
+    offset : int or tuple (rows, cols), default=0
+        Top-left corner of the first tile, as in :func:`extract_tiles`.
+    image_shape : tuple (h, w) or None, default=None
+        Needed only for tabular input ``(n_samples, h * w)``; masks may then be tabular too.
+
+    Returns
+    -------
+    tiles : ndarray of shape (n_tiles, rows, cols), float32
+        The kept tiles, image 0 first (row-major), then image 1, ...
+    fractions : ndarray of shape (n_tiles, n_classes), float64
+        Area fraction of each class in each tile, over its labelled area (rows sum to 1).
+    groups : ndarray of shape (n_tiles,), int64
+        Index of each tile's image in ``images``.
+
+    See Also
+    --------
+    extract_tiles : the tiles alone.
+    RescalePixelSize : one physical pixel size for a whole collection.
+
+    Notes
+    -----
+    **Unlabelled pixels.** By default a tile touching any unlabelled pixel is dropped rather
+    than scored over its labelled part: in micrographs the unlabelled region is usually not
+    microstructure (the data bar with its text and scale bar), so such a tile's descriptor
+    would see pixels its target does not describe. ``max_unlabelled > 0`` keeps tiles with
+    some unlabelled area (fractions then refer to the labelled part only), for annotations
+    with small unlabelled holes inside the microstructure.
+
+    **Resampling.** With ``pixel_size``, each image is resampled like
+    :class:`RescalePixelSize` does (bilinear, Gaussian anti-aliasing when shrinking), and so
+    is the 0/1 indicator image of each class and of the unlabelled value: the fractions are
+    areas of the resampled indicators, so a tile whose footprint straddles a class boundary
+    gets the physical share of each class instead of the nearest-neighbour vote of a
+    resampled label image, and a tile whose footprint comes near unlabelled pixels (through
+    the anti-aliasing blur that also reaches the image) counts as touching them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro.preprocessing import tile_fractions
+    >>> image = np.zeros((4, 6))
+    >>> mask = np.array([[0, 0, 1, 1, 1, 1],
+    ...                  [0, 0, 1, 1, 1, 1],
+    ...                  [0, 1, 1, 1, 255, 255],
+    ...                  [0, 1, 1, 1, 255, 255]])
+    >>> tiles, fractions, groups = tile_fractions([image], [mask], tile_size=2, classes=[0, 1])
+    >>> tiles.shape, groups.tolist()        # the tile holding 255 is dropped
+    ((5, 2, 2), [0, 0, 0, 0, 0])
+    >>> fractions[:, 1].tolist()            # network fraction of each kept tile
+    [0.0, 1.0, 1.0, 0.5, 1.0]
+    """
+    caller = "tile_fractions"
+    tile = _pair(tile_size, "tile_size", caller)
+    step = tile if stride is None else _pair(stride, "stride", caller)
+    start = _pair(offset, "offset", caller, minimum=0)
+    if (pixel_size is None) != (target_pixel_size is None):
+        raise ValueError(
+            f"{caller}: give both pixel_size and target_pixel_size to resample the images to "
+            "one pixel size, or neither to tile them as they are. Got "
+            f"pixel_size={'None' if pixel_size is None else 'set'}, "
+            f"target_pixel_size={target_pixel_size!r}."
+        )
+    image_set = check_images(images, image_shape=check_image_shape_param(
+        image_shape, caller=caller), channels="gray", name="images")
+    by_index = {int(i): im for indices, stack in image_set.groups
+                for i, im in zip(indices, stack)}
+    image_list = [by_index[i] for i in range(image_set.n_samples)]
+    mask_list = _check_masks(masks, [im.shape for im in image_list], image_shape, caller)
+    labels = _check_classes(classes, mask_list, unlabelled, caller)
+    sizes = None
+    if pixel_size is not None:
+        from ._pixel_size import RescalePixelSize, _check_pixel_sizes
+
+        sizes = _check_pixel_sizes(pixel_size, len(image_list),
+                                   f"The 'pixel_size' parameter of {caller}")
+        rescaler = RescalePixelSize(target_pixel_size=target_pixel_size)
+
+    tiles, fractions, groups = [], [], []
+    for index, (image, mask) in enumerate(zip(image_list, mask_list)):
+        channels = [mask == c for c in labels]
+        channels.append(mask == unlabelled if unlabelled is not None
+                        else np.zeros(mask.shape, dtype=bool))
+        channels = [c.astype(np.float32) for c in channels]
+        if sizes is not None:  # the image and every indicator, resampled alike
+            image, *channels = rescaler.transform(
+                [image, *channels], pixel_size=np.full(len(channels) + 1, sizes[index]))
+        corners = _tile_grid(image.shape, tile, step, index, caller, start)
+        sums = _window_sums(np.stack(channels), corners, tile)
+        area = float(tile[0] * tile[1])
+        keep = sums[:, -1] <= (max_unlabelled + 1e-6) * area
+        labelled = sums[keep, :-1]
+        windows = np.lib.stride_tricks.sliding_window_view(image, tile)
+        rows, cols = corners[keep].T
+        tiles.append(windows[rows, cols])
+        fractions.append(labelled / labelled.sum(axis=1, keepdims=True))
+        groups.append(np.full(int(keep.sum()), index, dtype=np.int64))
+    return (np.concatenate(tiles).astype(np.float32, copy=False), np.concatenate(fractions),
+            np.concatenate(groups))
 
 
 class TiledFeatures(TransformerMixin, BaseEstimator):
