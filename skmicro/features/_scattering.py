@@ -75,11 +75,15 @@ class ScatteringFeatures(ImageTransformer):
         Number of orientations in [0, pi).
     max_order : {1, 2}, default=2
         Highest scattering order computed.
-    average : {"global", "local"}, default="global"
+    average : {"global", "local", "geometric"}, default="global"
         "global": one number per path, the spatial mean of kymatio's coefficient map (exactly,
         up to float32 rounding; see Notes), so images of any size can be mixed. "local": the
         maps themselves, ``(M // 2**J) x (N // 2**J)`` per path, flattened path-major; all
-        images must then have the training size.
+        images must then have the training size. "geometric": one number per path, the
+        geometric mean of the map, ``10 ** mean(log10(max(map, LOG_FLOOR)))`` (with
+        ``log=True`` its log10, the spatial mean of the log of the local coefficients), S0
+        staying the arithmetic mean; images of any size can be mixed. Not in the seed: an
+        opt-in pooling for area fractions (see Notes).
     log : bool, default=False
         Return ``log10(max(S, LOG_FLOOR))`` for S1 and S2 (``LOG_FLOOR = 1e-6``, the floor
         shared by the descriptors, ``skmicro.features._base.LOG_FLOOR``), as in the
@@ -132,6 +136,16 @@ class ScatteringFeatures(ImageTransformer):
     weighting (a few per cent on small images). The seed's "total sum" is this mean times the
     number of samples; its plots use log10, i.e. ``log=True`` up to a constant shift.
 
+    **Geometric pooling** (``average="geometric"``). The log of a spatial mean,
+    ``log(f a + (1 - f) b)`` for a region made of a fraction ``f`` of one texture (local
+    coefficient ``a``) and ``1 - f`` of another (``b``), is not linear in ``f``; the mean of
+    the log over the ``2**J``-pixel windows, ``f log a + (1 - f) log b``, is. So a linear
+    model of ``log=True`` geometric features can read area fractions of textures (phase or
+    microconstituent fractions of a tile) where the global average blends them; the texture
+    of each window must still be told apart at the ``2**J`` scale (``J=3`` on the UHCS
+    micrographs at 0.194 um per pixel, docs/phase_fractions.md). Costs the local maps'
+    low-pass filtering, like ``average="local"``.
+
     Filters are built on first use and cached per process for each (image size, J, L,
     device); they are never stored on the estimator, so ``clone``, pickling and
     ``set_params`` inside a grid search always see the current parameters.
@@ -165,7 +179,7 @@ class ScatteringFeatures(ImageTransformer):
         "J": [Interval(numbers.Integral, 1, None, closed="left")],
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_order": [Interval(numbers.Integral, 1, 2, closed="both")],
-        "average": [StrOptions({"global", "local"})],
+        "average": [StrOptions({"global", "local", "geometric"})],
         "log": ["boolean"],
         "rotation_invariant": ["boolean"],
         "normalize": ["boolean"],
@@ -205,7 +219,7 @@ class ScatteringFeatures(ImageTransformer):
         return (2**self.J, 2**self.J)
 
     def _allow_mixed_sizes(self):
-        return self.average == "global"
+        return self.average != "local"
 
     def _layout_key(self):
         """The parameters that fix the output layout (a change needs a new fit)."""
@@ -235,7 +249,7 @@ class ScatteringFeatures(ImageTransformer):
 
     def _feature_names(self):
         names = _layout(*self._layout_key()[:3], bool(self.rotation_invariant))[0]
-        if self.average == "global":
+        if self.average != "local":
             return list(names)
         h, w = self._map_shape(self.image_shape_)
         return [f"{n}_y{i}_x{k}" for n in names for i in range(h) for k in range(w)]
@@ -246,7 +260,7 @@ class ScatteringFeatures(ImageTransformer):
         bank = get_filter_bank(array.shape[1:3], J, L, device)
 
         def coefficients(batch):
-            return scattering_coefficients(batch, bank, J, L, order, self.average)
+            return scattering_coefficients(batch, bank, J, L, order, self._maps())
 
         def func(batch):
             return self._assemble(*map_image_threads(coefficients, batch))
@@ -314,8 +328,12 @@ class ScatteringFeatures(ImageTransformer):
         bank = get_filter_bank(shape, J, L, images.device)
         if padding_mode == "circular":
             bank = dict(bank, **_wrap_index(shape, J, images.device))
-        S = scattering_coefficients(images, bank, J, L, order, self.average)
+        S = scattering_coefficients(images, bank, J, L, order, self._maps())
         return self._assemble(*S)
+
+    def _maps(self):
+        """What the core computes: global means, or local maps (geometric pools them)."""
+        return "global" if self.average == "global" else "local"
 
     def _assemble(self, S0, S1, S2):
         """normalize -> rotation average -> select paths -> log; flatten to (B, features)."""
@@ -337,6 +355,10 @@ class ScatteringFeatures(ImageTransformer):
         if S2 is not None and len(s2_idx):
             parts.append(S2.reshape(B, -1, *sp)[:, torch.as_tensor(s2_idx, device=S2.device)])
         rest = torch.cat(parts, dim=1)
+        if self.average == "geometric":  # mean of the log over the windows (B, paths, h, w)
+            rest = floored_log10(rest).mean(dim=(2, 3))
+            rest = rest if self.log else 10.0 ** rest
+            return torch.cat([S0.mean(dim=(1, 2))[:, None], rest], dim=1)
         if self.log:
             rest = floored_log10(rest)
         return torch.cat([S0[:, None], rest], dim=1).reshape(B, -1)
