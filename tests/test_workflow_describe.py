@@ -410,13 +410,6 @@ def test_parse_descriptor_values_and_labels():
         parse_descriptor("scattering:J")
 
 
-def test_extensions_agree_with_skmicro_io():
-    from skmicro.io import MICROGRAPH_EXTENSIONS
-    from skmicro.workflow._files import MICROGRAPH_EXTENSIONS as ours
-
-    assert sorted(ours) == sorted(MICROGRAPH_EXTENSIONS)
-
-
 def test_dask_local_cluster_gives_the_same_table(folder, tmp_path):
     distributed = pytest.importorskip("distributed")
     local = describe_folder(folder, "power_spectrum", cache=False, device="cpu")

@@ -13,14 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from .._imports import import_dependency
+from .._paths import MICROGRAPH_EXTENSIONS, TIFF_EXTENSIONS, folder_micrographs
 from .._validation import as_float32, rgb_to_gray, validate_params
 
 __all__ = ["load_micrographs", "MICROGRAPH_EXTENSIONS"]
-
-_TIFF_EXTENSIONS = (".tif", ".tiff")
-_PILLOW_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
-#: File name extensions read from a folder (compared case-insensitively).
-MICROGRAPH_EXTENSIONS = _TIFF_EXTENSIONS + _PILLOW_EXTENSIONS
 
 
 def _import(module, what):
@@ -32,17 +28,7 @@ def _list_files(paths_or_folder):
     if isinstance(paths_or_folder, (str, os.PathLike)):
         path = Path(paths_or_folder)
         if path.is_dir():
-            files = sorted(
-                (p for p in path.iterdir()
-                 if p.is_file() and p.suffix.lower() in MICROGRAPH_EXTENSIONS),
-                key=lambda p: p.name,
-            )
-            if not files:
-                raise ValueError(
-                    f"The folder '{path}' holds no micrographs: no file ends in "
-                    f"{', '.join(MICROGRAPH_EXTENSIONS)} (case-insensitive)."
-                )
-            return files
+            return folder_micrographs(path)
         if not path.exists() and path.suffix.lower() not in MICROGRAPH_EXTENSIONS:
             raise FileNotFoundError(
                 f"Folder not found: '{path}'. Give an existing folder of micrographs, one image "
@@ -193,8 +179,9 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False,
     ----------
     paths_or_folder : str, path-like or list of them
         A folder (its files ending in ``.png``, ``.tif``, ``.tiff``, ``.jpg``, ``.jpeg`` or
-        ``.bmp``, any case, read in sorted name order, sub-folders ignored), one file, or a
-        list of files (read in the given order).
+        ``.bmp``, any case, read in sorted name order; sub-folders and hidden files such as
+        macOS's ``._name.tif`` are ignored), one file, or a list of files (read in the given
+        order).
     as_gray : bool, default=True
         Reduce colour images to luminance with the BT.709 weights the input contract uses
         (the result is float32 in [0, 1]); colour images whose three channels are equal keep
@@ -263,7 +250,7 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False,
 
 
 def _declared_pixel_size(path):
-    return _tiff_pixel_size(path) if path.suffix.lower() in _TIFF_EXTENSIONS else float("nan")
+    return _tiff_pixel_size(path) if path.suffix.lower() in TIFF_EXTENSIONS else float("nan")
 
 
 def read_micrograph(path, *, as_gray=True):
@@ -291,7 +278,7 @@ def read_micrograph(path, *, as_gray=True):
     >>> read_micrograph(path).shape
     (5, 7)
     """
-    reader = _read_tiff if path.suffix.lower() in _TIFF_EXTENSIONS else _read_pillow
+    reader = _read_tiff if path.suffix.lower() in TIFF_EXTENSIONS else _read_pillow
     try:
         arr = reader(path)
     except ImportError:

@@ -1,27 +1,13 @@
-"""Writing one micrograph to an image file: TIFF keeps the array as it is, other formats 8/16 bit."""
+"""Writing one micrograph to a file: TIFF keeps the array as it is, other formats 8/16 bit."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 
-from ._load import _PILLOW_EXTENSIONS, _TIFF_EXTENSIONS, MICROGRAPH_EXTENSIONS, _import
+from .._paths import MICROGRAPH_EXTENSIONS, PILLOW_EXTENSIONS, TIFF_EXTENSIONS, check_output_path
+from ._load import _import
 
 __all__ = ["save_micrograph"]
-
-
-def check_output_path(path, caller="save_micrograph"):
-    """``path`` as a Path, checked before any work: a known image extension, an existing folder."""
-    path = Path(os.fspath(path))
-    if path.suffix.lower() not in MICROGRAPH_EXTENSIONS:
-        raise ValueError(f"{caller}: unknown image type '{path.suffix}' in '{path}'; use one of "
-                         f"{', '.join(MICROGRAPH_EXTENSIONS)}.")
-    if not path.parent.is_dir():
-        raise ValueError(f"{caller}: the folder '{path.parent}' of '{path.name}' does not "
-                         "exist; create it first.")
-    return path
 
 
 def _check_image(image):
@@ -79,6 +65,8 @@ def save_micrograph(path, image):
     ValueError
         Unknown extension, a missing folder, a shape that is not one image, or a dtype the
         format cannot hold (the message suggests ``.tif``).
+    PermissionError
+        Nothing can be written in the folder (checked before the image is converted).
 
     See Also
     --------
@@ -98,14 +86,16 @@ def save_micrograph(path, image):
     >>> load_micrographs(png)[0].tolist()          # PNG: 8 bits, clipped to [0, 1]
     [[0, 128], [255, 255]]
     """
-    path = check_output_path(path)
+    path = check_output_path(path, caller="save_micrograph", param="path",
+                             suffixes=MICROGRAPH_EXTENSIONS, kind="image",
+                             example="micrograph.tif")
     suffix = path.suffix.lower()
     arr = _check_image(image)
-    if suffix in _TIFF_EXTENSIONS:
+    if suffix in TIFF_EXTENSIONS:
         tifffile = _import("tifffile", "tifffile to write TIFF files")
         tifffile.imwrite(path, arr, photometric="rgb" if arr.ndim == 3 else "minisblack")
     else:
-        assert suffix in _PILLOW_EXTENSIONS
+        assert suffix in PILLOW_EXTENSIONS
         Image = _import("PIL.Image", "Pillow to write PNG, JPEG and BMP files")
         Image.fromarray(np.ascontiguousarray(_for_pillow(arr, path))).save(path)
     return path

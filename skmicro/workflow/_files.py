@@ -6,19 +6,9 @@ import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
-# The extensions skmicro.io reads, kept equal to skmicro.io.MICROGRAPH_EXTENSIONS by a test:
-# importing skmicro.io here would load scikit-learn, which a run served from the cache avoids.
-MICROGRAPH_EXTENSIONS = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
-
-
-def _is_micrograph(path):
-    return path.suffix.lower() in MICROGRAPH_EXTENSIONS and not path.name.startswith(".")
-
-
-def _folder_files(folder, recursive):
-    pattern = folder.rglob("*") if recursive else folder.iterdir()
-    return [p for p in pattern if p.is_file() and _is_micrograph(p)
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts[:-1])]
+# skmicro._paths, not skmicro.io: importing skmicro.io would load scikit-learn, which a run
+# served from the cache avoids.
+from .._paths import MICROGRAPH_EXTENSIONS, folder_micrographs, is_micrograph
 
 
 def list_micrographs(paths, *, recursive=False):
@@ -42,18 +32,10 @@ def list_micrographs(paths, *, recursive=False):
     files, roots = [], []
     for path in given:
         if path.is_dir():
-            found = _folder_files(path, recursive)
-            if not found:
-                where = "or its sub-folders " if recursive else ""
-                raise ValueError(
-                    f"The folder '{path}' {where}holds no micrographs: no file ends in "
-                    f"{', '.join(MICROGRAPH_EXTENSIONS)} (any case). Check the path, or "
-                    "convert the images to one of these formats."
-                )
-            files += found
+            files += folder_micrographs(path, recursive=recursive)
             roots.append(path.resolve())
         elif path.is_file():
-            if not _is_micrograph(path):
+            if not is_micrograph(path):
                 raise ValueError(
                     f"Cannot describe '{path}': unknown image type '{path.suffix}'. "
                     f"describe_folder reads {', '.join(MICROGRAPH_EXTENSIONS)} files."

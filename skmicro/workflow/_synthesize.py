@@ -64,11 +64,13 @@ def synthesize_file(input, out, *, size=None, descriptor="vgg_gram", n_iter=100,
     >>> new.shape, load_micrographs(folder / "out.png")[0].shape
     ((40, 40), (40, 40))
     """
+    from .._paths import MICROGRAPH_EXTENSIONS, check_output_path
     from ..io import load_micrographs, save_micrograph
-    from ..io._save import check_output_path
     from ..synthesis import synthesize_texture
 
-    check_output_path(out, caller="synthesize_file")  # before the work, not after
+    # before the work, not after
+    check_output_path(out, caller="synthesize_file", suffixes=MICROGRAPH_EXTENSIONS,
+                      kind="image", example="micrograph.tif")
     images = load_micrographs(input, as_gray=False)
     options = {} if spectrum_weight is None else {"spectrum_weight": spectrum_weight}
     image = synthesize_texture(images, size=size, descriptor=descriptor, n_iter=n_iter,

@@ -1,0 +1,124 @@
+"""Files on disk: which files are micrographs, and whether an output path can be written.
+
+Standard library only, on purpose: :mod:`skmicro.io`, :mod:`skmicro.plotting` and
+:mod:`skmicro.workflow` share it, and a features run served from the cache uses it without
+importing scikit-learn.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+TIFF_EXTENSIONS = (".tif", ".tiff")
+PILLOW_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+#: File name extensions read from a folder (compared case-insensitively).
+MICROGRAPH_EXTENSIONS = TIFF_EXTENSIONS + PILLOW_EXTENSIONS
+
+
+def is_micrograph(path):
+    """True for a file name skmicro reads: a known extension, not hidden (``.name``, such as
+    the ``._name.tif`` files macOS leaves on shared drives)."""
+    path = Path(path)
+    return path.suffix.lower() in MICROGRAPH_EXTENSIONS and not path.name.startswith(".")
+
+
+def folder_micrographs(folder, *, recursive=False):
+    """The micrograph files of ``folder``, sorted by their POSIX path relative to it.
+
+    Other files, hidden files and hidden folders are ignored; sub-folders only with
+    ``recursive=True``. A folder without any micrograph is a ValueError that says so.
+    """
+    folder = Path(folder)
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    files = sorted(
+        (p for p in found if p.is_file() and is_micrograph(p)
+         and not any(part.startswith(".") for part in p.relative_to(folder).parts[:-1])),
+        key=lambda p: p.relative_to(folder).as_posix(),
+    )
+    if not files:
+        where = "or its sub-folders " if recursive else ""
+        raise ValueError(
+            f"The folder '{folder}' {where}holds no micrographs: no file ends in "
+            f"{', '.join(MICROGRAPH_EXTENSIONS)} (any case). Check the path, or convert the "
+            "images to one of these formats."
+        )
+    return files
+
+
+class MissingFolderError(FileNotFoundError, ValueError):
+    """The folder of an output path does not exist (a bad parameter value, and a missing
+    file system entry: ``except ValueError`` and ``except FileNotFoundError`` both catch it)."""
+
+
+class FolderGivenError(IsADirectoryError, ValueError):
+    """An output path names a folder where a file was expected."""
+
+
+def _one_of(suffixes):
+    return suffixes[0] if len(suffixes) == 1 else \
+        f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+
+
+def check_output_path(path, *, caller, param="out", suffixes=None, kind="file",
+                      example="out.html"):
+    """``path`` as a Path once it is known to be writable, checked before any work is done.
+
+    In this order: the suffix (one of ``suffixes``, when given: it picks the format), not an
+    existing folder, an existing parent folder, and a probe file created and removed in that
+    folder (what writing, and an atomic write's rename, need).
+
+    Parameters
+    ----------
+    path : str or path-like
+    caller : str
+        The function the user called, named in the messages.
+    param : str, default="out"
+        The parameter that holds ``path``, named in the messages.
+    suffixes : tuple of str, optional
+        The accepted suffixes (lower case, with the dot).
+    kind : str, default="file"
+        What the file holds ("image", "table"), for the unknown-suffix message.
+    example : str, default="out.html"
+        A file name to suggest (for a folder, or an unknown suffix).
+
+    Raises
+    ------
+    ValueError
+        An unknown suffix.
+    FolderGivenError
+        ``path`` is a folder (also a ValueError).
+    MissingFolderError
+        Its folder does not exist (also a ValueError).
+    PermissionError
+        Nothing can be written in its folder.
+    """
+    path = Path(os.fspath(path))
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ValueError(
+            f"{caller} cannot write {param}='{path}': unknown {kind} type "
+            f"'{path.suffix or 'no suffix'}'. The {param} must end in {_one_of(suffixes)} (the "
+            f"suffix picks the format), e.g. '{path.parent / example}'."
+        )
+    if path.is_dir():
+        raise FolderGivenError(
+            f"{caller} cannot write {param}='{path}': it is a folder. Give a file name in it, "
+            f"e.g. '{path / example}'."
+        )
+    parent = path.parent
+    if not parent.is_dir():
+        raise MissingFolderError(
+            f"{caller} cannot write {param}='{path}': the folder '{parent}' does not exist. "
+            f"Create it first (mkdir -p '{parent}') or choose another {param}."
+        )
+    try:
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".skmicro-probe-")
+    except OSError as exc:
+        raise PermissionError(
+            f"{caller} cannot write {param}='{path}': nothing can be written in '{parent}' "
+            f"({exc.strerror}). Choose another {param}."
+        ) from exc
+    os.close(fd)
+    os.unlink(probe)
+    return path
