@@ -13,10 +13,10 @@ import io
 import os
 from collections.abc import Sequence
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 
+from .._paths import check_output_path
 from .._validation import Interval, StrOptions, validate_params
 from ._common import thumbnail
 
@@ -43,29 +43,6 @@ def _bokeh():
             f"extra: {_EXTRA_HINT} (or pip install 'bokeh>=3.7')."
         ) from exc
     return bokeh
-
-
-def check_writable(out, caller):
-    """Fail before any computation when ``out`` cannot be written (missing folder, a folder
-    given as the file, no permission)."""
-    path = Path(out)
-    if path.is_dir():
-        raise ValueError(f"{caller}: the output {str(path)!r} is a folder; give a file name such "
-                         "as map.html.")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(f"{caller}: cannot write {str(path)!r}: the folder "
-                                f"{str(parent)!r} does not exist. Create it first.")
-    existed = path.exists()
-    try:
-        with open(path, "ab"):
-            pass
-    except OSError as exc:
-        raise PermissionError(f"{caller}: cannot write {str(path)!r} ({exc.strerror}). Choose "
-                              "another output path.") from exc
-    if not existed:
-        path.unlink()
-    return path
 
 
 def _read_images(images, caller):
@@ -400,7 +377,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     caller = "collection_map"
     bokeh = _bokeh()
     if out is not None:
-        out = check_writable(out, caller)
+        out = check_output_path(out, caller=caller, example="map.html")
     imgs, names = _read_images(images, caller)
     n = len(imgs)
     if n < _MIN_IMAGES:
@@ -442,15 +419,18 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     store_preview = len(keep) <= _PREVIEW_MAX_POINTS
     for i in tqdm(keep, desc="thumbnails", disable=not verbose):
         image = imgs[i]
-        small = thumbnail(image, thumbnail_size)
+        if store_preview:  # one pass over the full image: the larger view, then the thumbnail
+            big = thumbnail(image, max(_PREVIEW_SIZE, thumbnail_size))
+            small = thumbnail(big, thumbnail_size)
+        else:
+            small = thumbnail(image, thumbnail_size)
         uri, nbytes = _encode(small)
         thumbs.append(uri)
         sizes.append(nbytes)
         h, w = small.shape[:2]
         scale = _DRAWN_SIDE[len(keep) > 100] / max(h, w)
         drawn.append((w * scale, h * scale))
-        if store_preview:
-            big = thumbnail(image, _PREVIEW_SIZE)  # "" where it would repeat the thumbnail
+        if store_preview:  # "" where it would repeat the thumbnail
             previews.append("" if big.shape == small.shape else _encode(big)[0])
 
     kept_values = None if values is None else values[keep]
@@ -514,9 +494,9 @@ def _layout(bokeh, data, legend, vrange, color_label, title, note, size_note, th
     p.lod_threshold = None
     p.add_tools(wheel)
     p.toolbar.active_scroll = wheel
-    dots = p.scatter("x", "y", source=src, size=9 if len(data["x"]) <= 1000 else 7, fill_color="color", line_color="#333333",
-                     line_width=0.5, nonselection_fill_alpha=0.25,
-                     nonselection_line_alpha=0.25)
+    dots = p.scatter("x", "y", source=src, size=9 if len(data["x"]) <= 1000 else 7,
+                     fill_color="color", line_color="#333333", line_width=0.5,
+                     nonselection_fill_alpha=0.25, nonselection_line_alpha=0.25)
     frames = p.add_glyph(src, Rect(x="x", y="y", width="tw", height="th", width_units="screen",
                                    height_units="screen", fill_color="color",
                                    line_color="color", line_width=4),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ._files import content_hash, list_micrographs
 from ._specs import resolve_descriptors
 from ._store import FeatureStore, default_cache_dir
-from ._table import META_PREFIX, check_output_path, write_features
+from ._table import META_PREFIX, check_table_path, write_features
 
 __all__ = ["describe_folder", "DEFAULT_DESCRIPTORS"]
 
@@ -509,7 +509,7 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     _check_params(crop_data_bar, target_pixel_size, tile, aggregate, on_error, cache,
                   verbose, pixel_size)
     if out is not None:
-        out = check_output_path(out, caller="describe_folder")
+        out = check_table_path(out, caller="describe_folder")
     specs = resolve_descriptors(descriptors)
     for spec in specs:  # options beyond the defaults: check names and values before any work
         if spec.named and spec.has_options:

@@ -14,12 +14,10 @@ from .._engine import progress_bar
 from .._validation import Interval, validate_params
 from ._join import few, join_table, parse_table_column, read_table
 from ._store import atomic_write
-from ._table import check_output_path, read_features
+from ._table import check_table_path, descriptor_columns, read_features
 
 __all__ = ["evaluate_features", "format_table"]
 
-META = "meta"
-SEP = "__"
 MODELS = ("ridge", "knn")
 COLUMNS = ["descriptor", "model", "n_features", "r2_mean", "r2_std", "r2_min", "r2_pooled",
            "mae", "n_samples", "n_splits"]
@@ -32,7 +30,7 @@ def _load_features(features):
     import pandas as pd
 
     if isinstance(features, pd.DataFrame):
-        _check_descriptor_columns(features.columns, "The features table")
+        descriptor_columns(features.columns, "The features table")
         return features
     if not isinstance(features, (str, os.PathLike)):
         raise TypeError(f"features must be a pandas DataFrame or a .parquet/.csv path; got "
@@ -41,29 +39,10 @@ def _load_features(features):
     if Path(features).suffix.lower() == ".csv" and Path(features).is_file():
         # Check the header first: a spreadsheet passed by mistake gets this message, not a
         # failed conversion of its text columns to float.
-        _check_descriptor_columns(pd.read_csv(features, nrows=0, index_col=0).columns, source)
+        descriptor_columns(pd.read_csv(features, nrows=0, index_col=0).columns, source)
     frame = read_features(features)
-    _check_descriptor_columns(frame.columns, source)
+    descriptor_columns(frame.columns, source)
     return frame
-
-
-def _check_descriptor_columns(columns, source):
-    if not _descriptor_columns(columns):
-        raise ValueError(
-            f"{source} is not a features table: no descriptor column named "
-            f"'DESCRIPTOR__FEATURE' (other than 'meta__...'). Its columns: {few(columns)}. "
-            "Make one with `skmicro features FOLDER --out features.parquet` "
-            "(skmicro.workflow.describe_folder).")
-
-
-def _descriptor_columns(columns):
-    """``{descriptor: [columns]}`` in column order; meta and unprefixed columns left out."""
-    blocks = {}
-    for column in columns:
-        prefix, sep, _ = str(column).partition(SEP)
-        if sep and prefix and prefix != META:
-            blocks.setdefault(prefix, []).append(column)
-    return blocks
 
 
 def _align(values, index, what):
@@ -360,9 +339,9 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     """
     import pandas as pd
 
-    out = None if out is None else check_output_path(out, caller="evaluate_features")
+    out = None if out is None else check_table_path(out, caller="evaluate_features")
     frame = _load_features(features)
-    blocks = _descriptor_columns(frame.columns)
+    blocks = descriptor_columns(frame.columns)
     if descriptors is not None:
         unknown = [d for d in descriptors if d not in blocks]
         if unknown or not descriptors:

@@ -7,25 +7,18 @@ from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
 
+from .._paths import check_output_path
 from .._validation import Interval, validate_params
 from ._join import join_table, read_table
+from ._table import META_PREFIX, descriptor_columns, read_features
 
 __all__ = ["map_collection"]
 
-_META = "meta__"
-_PREVIEW_SIDE = 256  # images are shrunk to this side once read: the map's largest view
 
 
 def _descriptor_block(table, descriptor, source):
-    blocks = {}
-    for column in table.columns:
-        prefix, sep, _ = str(column).partition("__")
-        if sep and prefix and prefix != "meta":
-            blocks.setdefault(prefix, []).append(column)
-    if not blocks:
-        raise ValueError(f"{source} holds no descriptor columns ('DESCRIPTOR__FEATURE'); make "
-                         "a features table with `skmicro features FOLDER --out "
-                         "features.parquet`.")
+    """The columns to embed: one descriptor's, or (``descriptor`` None) every descriptor's."""
+    blocks = descriptor_columns(table.columns, source[:1].upper() + source[1:])
     if descriptor is None:
         return [c for cols in blocks.values() for c in cols]
     if descriptor not in blocks:
@@ -35,22 +28,20 @@ def _descriptor_block(table, descriptor, source):
 
 
 class _Micrographs(Sequence):
-    """The micrographs of a features table, read on access: data bar cut, shrunk to at most
-    ``side`` pixels (aspect kept)."""
+    """The micrographs of a features table, read on access, their data bar cut."""
 
-    def __init__(self, root, files, side):
-        self.root, self.files, self.side = root, files, side
+    def __init__(self, root, files):
+        self.root, self.files = root, files
 
     def __len__(self):
         return len(self.files)
 
     def __getitem__(self, i):
         from ..io import load_micrographs
-        from ..plotting._common import thumbnail
         from ..preprocessing import CropDataBar
 
         image = load_micrographs([self.root / self.files[i]], as_gray=False)[0]
-        return thumbnail(CropDataBar().fit_transform([image])[0], self.side)
+        return CropDataBar().fit_transform([image])[0]
 
 
 @validate_params(
@@ -64,8 +55,8 @@ class _Micrographs(Sequence):
     prefer_skip_nested_validation=True,
 )
 def map_collection(source, *, metadata=None, color=None, descriptor="power_spectrum",
-                   images=None, cache=True, max_points=5000, thumbnail_size=96, title=None, out="map.html",
-                   random_state=0, verbose=1):
+                   images=None, cache=True, max_points=5000, thumbnail_size=96, title=None,
+                   out="map.html", random_state=0, verbose=1):
     """Write the interactive map of a folder of micrographs (or of a features table).
 
     The route behind ``skmicro map``: the micrographs are described (or their features read),
@@ -149,14 +140,13 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     import pandas as pd
 
     from ..plotting import collection_map
-    from ..plotting._collection_map import check_writable
 
     caller = "map_collection"
-    out = check_writable(out, caller)
+    out = check_output_path(out, caller=caller, example="map.html")
     source = Path(source)
     if metadata is not None and not isinstance(metadata, pd.DataFrame):
         metadata = read_table(metadata)
-    if (color is not None and not color.startswith(_META)
+    if (color is not None and not color.startswith(META_PREFIX)
             and (metadata is None or color not in metadata.columns)):
         where = ("no spreadsheet was given (--metadata)" if metadata is None else
                  "the spreadsheet's columns are: " + ", ".join(repr(str(c))
@@ -170,18 +160,16 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
                                 cache=cache, verbose=verbose)
         root, what = source, f"the features of {str(source)!r}"
     elif source.is_file():
-        from ._table import read_features
-
         table = read_features(source)
         root = Path(images) if images is not None else source.parent
-        what = f"features table {str(source)!r}"
+        what = f"features file {str(source)!r}"
     else:
         raise FileNotFoundError(f"{caller}: {str(source)!r} does not exist; give a folder of "
                                 "micrographs or a features table (.parquet, .csv).")
     # a folder's table holds only the descriptor asked for (a spec such as
     # "power_spectrum:radial=false,crop=16" names its columns by the bare name)
     columns = _descriptor_block(table, descriptor if source.is_file() else None, what)
-    shown = table[[c for c in table.columns if str(c).startswith(_META)]]
+    shown = table[[c for c in table.columns if str(c).startswith(META_PREFIX)]]
     if metadata is not None:
         shown = pd.concat([join_table(table, metadata), shown], axis=1)
     if color is not None and color not in shown.columns:
@@ -196,8 +184,8 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
             f"{missing[0]!r}); pass the folder they were described from (--images).")
     # read lazily: collection_map reads only the micrographs it shows (a sample above
     # max_points), one at a time, with its progress bar
-    small = _Micrographs(root, files, max(thumbnail_size, _PREVIEW_SIDE))
-    return collection_map(small, features=table[columns].to_numpy(), color=color,
-                          labels=files, metadata=shown, thumbnail_size=thumbnail_size,
-                          max_points=max_points, title=title or f"Collection map: {source.name}",
-                          out=out, random_state=random_state, verbose=verbose)
+    return collection_map(_Micrographs(root, files), features=table[columns].to_numpy(),
+                          color=color, labels=files, metadata=shown,
+                          thumbnail_size=thumbnail_size, max_points=max_points,
+                          title=title or f"Collection map: {source.name}", out=out,
+                          random_state=random_state, verbose=verbose)

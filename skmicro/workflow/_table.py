@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._paths import check_output_path
+from ._join import few
 from ._store import atomic_write
 
 __all__ = ["write_features", "read_features"]
@@ -12,25 +14,32 @@ FORMATS = (".parquet", ".csv")
 META_PREFIX = "meta__"
 
 
-def check_output_path(path, caller="write_features"):
-    """The output path as a Path, or a clear error (unknown suffix, missing folder) before any
-    work is done."""
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
+def descriptor_columns(columns, source=None):
+    """``{descriptor: [columns]}`` in column order: the "DESCRIPTOR__FEATURE" columns of a
+    features table, grouped by prefix ("meta" and unprefixed columns left out).
+
+    With ``source`` (how the table is named in messages), a table without any descriptor
+    column is a ValueError that says how to make one.
+    """
+    blocks = {}
+    for column in columns:
+        prefix, sep, _ = str(column).partition("__")
+        if sep and prefix and prefix + sep != META_PREFIX:
+            blocks.setdefault(prefix, []).append(column)
+    if not blocks and source is not None:
         raise ValueError(
-            f"The output '{path}' of {caller} must end in .parquet or .csv (the format is "
-            f"chosen by the suffix); got '{path.suffix or 'no suffix'}'. Use e.g. "
-            "features.parquet (compact, typed; read with pandas.read_parquet) or features.csv."
-        )
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"The folder of the output '{path}' does not exist: '{path.parent}'. Create it "
-            f"first (mkdir -p '{path.parent}') or choose another output path."
-        )
-    if path.is_dir():
-        raise IsADirectoryError(f"The output '{path}' is a folder; give a file name in it, "
-                                f"e.g. '{path / 'features.parquet'}'.")
-    return path
+            f"{source} is not a features table: no descriptor column named "
+            f"'DESCRIPTOR__FEATURE' (other than 'meta__...'). Its columns: {few(columns)}. "
+            "Make one with `skmicro features FOLDER --out features.parquet` "
+            "(skmicro.workflow.describe_folder).")
+    return blocks
+
+
+def check_table_path(path, caller="write_features"):
+    """The output path of a table as a Path, or a clear error (unknown suffix, a folder, a
+    missing or read-only folder) before any work is done."""
+    return check_output_path(path, caller=caller, suffixes=FORMATS, kind="table",
+                             example="features.parquet")
 
 
 def write_features(table, path):
@@ -62,7 +71,7 @@ def write_features(table, path):
     >>> read_features(out).equals(table)
     True
     """
-    path = check_output_path(path)
+    path = check_table_path(path)
     if path.suffix.lower() == ".parquet":
         atomic_write(path, lambda fh: table.to_parquet(fh, engine="pyarrow"))
     else:
