@@ -3,6 +3,7 @@
 
 import base64
 import gzip
+import importlib.util
 import io
 import json
 import os
@@ -12,14 +13,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-pytest.importorskip("bokeh")
-pd = pytest.importorskip("pandas")
+from skmicro.plotting import collection_map, plot_embedding
+from skmicro.plotting._collection_map import stratified_sample
+from skmicro.plotting._common import thumbnail
 
-from skmicro.plotting import collection_map, plot_embedding  # noqa: E402
-from skmicro.plotting._collection_map import stratified_sample  # noqa: E402
-from skmicro.plotting._common import thumbnail  # noqa: E402
+# Bokeh is the optional map extra: the tests that write a page skip without it. pandas and
+# matplotlib are core dependencies, so a broken install fails instead of skipping.
+needs_bokeh = pytest.mark.skipif(importlib.util.find_spec("bokeh") is None,
+                                 reason="the map extra (bokeh) is not installed")
 
 URI = re.compile(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)")
 
@@ -71,6 +75,7 @@ def _page_data(page):
 
 # -- the page ----------------------------------------------------------------------------------
 
+@needs_bokeh
 def test_page_is_self_contained_with_one_thumbnail_per_image():
     n = 5
     page = collection_map(_images(n), _points(n), thumbnail_size=256)
@@ -83,6 +88,7 @@ def test_page_is_self_contained_with_one_thumbnail_per_image():
     assert "5 images." in page
 
 
+@needs_bokeh
 def test_previews_are_stored_for_small_collections():
     n = 4
     page = collection_map(_images(n, (300, 600)), _points(n), thumbnail_size=32)
@@ -91,12 +97,14 @@ def test_previews_are_stored_for_small_collections():
     assert sizes == [(32, 16)] * 4 + [(256, 128)] * 4
 
 
+@needs_bokeh
 def test_small_images_are_stored_once():
     # 64-pixel images: the thumbnail is the image itself, and no larger view exists
     page = collection_map(_images(4, (64, 64)), _points(4))
     assert _jpeg_sizes(page) == [(64, 64)] * 4
 
 
+@needs_bokeh
 def test_thumbnails_keep_the_aspect_of_mixed_sizes():
     images = [np.random.default_rng(0).random(s) for s in [(30, 90), (90, 30), (10, 12)]]
     page = collection_map(images, _points(3), thumbnail_size=24)
@@ -115,6 +123,7 @@ def test_thumbnail_contrast():
     assert thumbnail(rgb, 6).shape == (3, 6, 3)
 
 
+@needs_bokeh
 def test_numeric_colour_with_nan_is_grey_and_counted():
     color = np.array([0.0, 1.0, np.nan, 2.0, np.nan])
     page = collection_map(_images(5), _points(5), color=color)
@@ -127,6 +136,7 @@ def test_numeric_colour_with_nan_is_grey_and_counted():
     assert data["value"] == ["0", "1", "no value", "2", "no value"]
 
 
+@needs_bokeh
 def test_categorical_colour_gets_a_legend_with_counts():
     meta = pd.DataFrame({"phase": ["ferrite", "pearlite", "ferrite", None, "ferrite"],
                          "hardness": [1, 2, 3, 4, 5]})
@@ -140,6 +150,7 @@ def test_categorical_colour_gets_a_legend_with_counts():
     assert "hardness" in data["info"][1] and "pearlite" in data["info"][1]
 
 
+@needs_bokeh
 def test_labels_default_to_file_names(tmp_path):
     from PIL import Image
 
@@ -151,6 +162,7 @@ def test_labels_default_to_file_names(tmp_path):
     assert _page_data(out.read_text(encoding="utf-8"))["label"] == ["a.png", "b.png", "c.png"]
 
 
+@needs_bokeh
 def test_default_embedding_is_computed():
     from skmicro.datasets import make_perlin_textures
 
@@ -160,6 +172,7 @@ def test_default_embedding_is_computed():
     assert xy.shape == (8, 2) and np.isfinite(xy).all() and xy.std(axis=0).min() > 0
 
 
+@needs_bokeh
 def test_sample_above_max_points_is_stratified_and_said():
     color = np.array(["a"] * 16 + ["b"] * 4)
     page = collection_map(_images(20, (8, 8)), _points(20), color=color, max_points=5)
@@ -182,28 +195,33 @@ def test_stratified_sample_shares():
 
 # -- bad input ---------------------------------------------------------------------------------
 
+@needs_bokeh
 def test_fewer_than_three_images():
     with pytest.raises(ValueError, match="at least 3 images"):
         collection_map(_images(2), _points(2))
 
 
+@needs_bokeh
 def test_embedding_with_wrong_rows():
     with pytest.raises(ValueError, match="embedding has 4 rows but there are 5 images"):
         collection_map(_images(5), _points(4))
 
 
+@needs_bokeh
 def test_unknown_colour_column_lists_the_columns():
     meta = pd.DataFrame({"temperature": [1, 2, 3], "time": [1, 2, 3]})
     with pytest.raises(ValueError, match="'temp' is not a metadata column.*'temperature', 'time'"):
         collection_map(_images(3), _points(3), color="temp", metadata=meta)
 
 
+@needs_bokeh
 def test_metadata_with_wrong_rows():
     meta = pd.DataFrame({"temperature": [1, 2]})
     with pytest.raises(ValueError, match="metadata has 2 rows for 3 images"):
         collection_map(_images(3), _points(3), metadata=meta)
 
 
+@needs_bokeh
 def test_unwritable_output_fails_before_any_work(tmp_path):
     # the images are invalid too: the output path is checked first
     with pytest.raises(FileNotFoundError, match="does not exist"):
@@ -212,6 +230,7 @@ def test_unwritable_output_fails_before_any_work(tmp_path):
         collection_map(_images(3), _points(3), out=tmp_path)
 
 
+@needs_bokeh
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
                     reason="needs a non-root POSIX user (root may write anywhere)")
 def test_read_only_folder(tmp_path):
@@ -232,7 +251,6 @@ def test_missing_bokeh_names_the_extra(monkeypatch):
 # -- the static twin: plot_embedding(thumbnails=) ----------------------------------------------
 
 def test_plot_embedding_thumbnails_one_per_cell_without_overlap():
-    pytest.importorskip("matplotlib")
     # two points share the lower-left cell of a 2 x 2 grid, the third is alone in the upper right
     points = np.array([[0.0, 0.0], [0.1, 0.05], [1.0, 1.0]])
     images = [np.zeros((10, 40)), np.ones((10, 40)), np.zeros((40, 10))]
@@ -250,7 +268,6 @@ def test_plot_embedding_thumbnails_one_per_cell_without_overlap():
 
 
 def test_plot_embedding_thumbnails_bad_input():
-    pytest.importorskip("matplotlib")
     with pytest.raises(ValueError, match="got 2 thumbnails for 3 points"):
         plot_embedding(_points(3), thumbnails=_images(2))
 
@@ -319,6 +336,7 @@ _AFTER_CLICK = """() => {
 }"""
 
 
+@needs_bokeh
 def test_page_in_headless_chromium(browser, tmp_path):
     rng = np.random.default_rng(0)
     images = [rng.random(s) for s in [(40, 60), (60, 40), (50, 50), (30, 90), (64, 64),
@@ -383,6 +401,7 @@ def folder(tmp_path, monkeypatch):
     return root
 
 
+@needs_bokeh
 def test_map_collection_from_a_folder(folder, tmp_path):
     from skmicro.workflow import map_collection
 
@@ -398,6 +417,7 @@ def test_map_collection_from_a_folder(folder, tmp_path):
     assert _jpeg_sizes(page)[0] == (96, 64)
 
 
+@needs_bokeh
 def test_map_collection_errors(folder, tmp_path):
     from skmicro.workflow import map_collection
 
@@ -412,6 +432,7 @@ def test_map_collection_errors(folder, tmp_path):
         map_collection(tmp_path / "nowhere", out=tmp_path / "no" / "map.html", verbose=0)
 
 
+@needs_bokeh
 def test_map_collection_from_a_features_table(folder, tmp_path):
     from skmicro.workflow import describe_folder, map_collection, write_features
 
@@ -425,6 +446,7 @@ def test_map_collection_from_a_features_table(folder, tmp_path):
     assert _page_data(out.read_text(encoding="utf-8"))["label"][0] == "s0.png"
 
 
+@needs_bokeh
 def test_cli_map(folder, tmp_path, capsys):
     from skmicro.cli import main
 
