@@ -263,7 +263,7 @@ def _evaluate(args):
                               models=args.models, descriptors=args.descriptors,
                               random_state=args.seed, figures=args.figures, out=args.out,
                               verbose=args.verbose)
-    print(format_table(table))
+    print(format_table(table, above=["n_samples", "n_splits"]))
     return 0
 
 

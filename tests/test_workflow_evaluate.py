@@ -284,8 +284,11 @@ def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, c
                  "--target", f"{files_on_disk / 'meta.csv'}:period", "--cv", "3",
                  "--models", "ridge", "--descriptors", "power_spectrum", "--seed", "1",
                  "--out", str(out), "--figures", str(tmp_path / "figs")]) == 0
-    printed = capsys.readouterr().out.splitlines()
+    head, blank, *printed = capsys.readouterr().out.splitlines()
+    # the counts shared by every row are printed once, above the table
+    assert (head, blank) == (f"n_samples = {len(periods)}, n_splits = 3", "")
     assert printed[0].split("|")[1:3] == [" descriptor     ", " model         "]
+    assert "n_samples" not in printed[0] and "n_splits" not in printed[0]
     assert set(printed[1]) <= set("|:-")
     written = pd.read_csv(out)
     assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed

@@ -407,7 +407,7 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     return table
 
 
-def format_table(table, *, digits=3):
+def format_table(table, *, digits=3, above=None):
     """A DataFrame as an aligned Markdown (pipe) table, numbers right-aligned.
 
     Parameters
@@ -416,6 +416,11 @@ def format_table(table, *, digits=3):
         Printed without its index (``reset_index()`` first to keep it).
     digits : int, default=3
         Decimals of floating-point columns.
+    above : list of str, optional
+        Columns that hold one value in every row (such as ``n_samples`` and ``n_splits`` of
+        :func:`evaluate_features`): printed once, on a line above the table (then a blank
+        line), which keeps the table narrow. A listed column whose rows differ stays in the
+        table.
 
     Returns
     -------
@@ -425,7 +430,11 @@ def format_table(table, *, digits=3):
     --------
     >>> import pandas as pd
     >>> from skmicro.workflow import format_table
-    >>> print(format_table(pd.DataFrame({"model": ["ridge", "knn"], "r2": [0.91234, -0.5]})))
+    >>> scores = pd.DataFrame({"model": ["ridge", "knn"], "r2": [0.91234, -0.5],
+    ...                        "n_samples": [24, 24]})
+    >>> print(format_table(scores, above=["n_samples"]))
+    n_samples = 24
+    <BLANKLINE>
     | model |     r2 |
     |:------|-------:|
     | ridge |  0.912 |
@@ -433,15 +442,24 @@ def format_table(table, *, digits=3):
     """
     import pandas as pd
 
+    def text_of(values):
+        if pd.api.types.is_float_dtype(values):
+            return [("" if pd.isna(v) else f"{v:.{digits}f}") for v in values]
+        return ["" if pd.isna(v) else str(v) for v in values]
+
+    header = []
+    for column in above or ():
+        if column not in table.columns:
+            raise ValueError(f"The 'above' parameter of format_table names {column!r}, which "
+                             f"is not a column; the columns are: {few(table.columns)}.")
+        if len(table) and table[column].nunique(dropna=False) == 1:
+            header.append(f"{column} = {text_of(table[column].iloc[:1])[0]}")
+            table = table.drop(columns=column)
     cells, right = [], []
     for column in table.columns:
         values = table[column]
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        if pd.api.types.is_float_dtype(values):
-            text = [("" if pd.isna(v) else f"{v:.{digits}f}") for v in values]
-        else:
-            text = ["" if pd.isna(v) else str(v) for v in values]
-        cells.append([str(column), *text])
+        cells.append([str(column), *text_of(values)])
         right.append(numeric)
     widths = [max(len(s) for s in col) for col in cells]
     lines = []
@@ -450,4 +468,6 @@ def format_table(table, *, digits=3):
         lines.append("| " + " | ".join(parts) + " |")
     rule = [("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1)) for w, r in zip(widths, right)]
     lines.insert(1, "|" + "|".join(rule) + "|")
+    if header:  # a blank line after it keeps the text valid Markdown
+        lines[:0] = [", ".join(header), ""]
     return "\n".join(lines)
