@@ -1,4 +1,5 @@
-"""Files on disk: which files are micrographs, and whether an output path can be written.
+"""Files on disk: which files are micrographs, whether an output path can be written, and
+writing a file atomically.
 
 Standard library only, on purpose: :mod:`skmicro.io`, :mod:`skmicro.plotting` and
 :mod:`skmicro.workflow` share it, and a features run served from the cache uses it without
@@ -8,6 +9,7 @@ importing scikit-learn.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -122,3 +124,35 @@ def check_output_path(path, *, caller, param="out", suffixes=None, kind="file",
     os.close(fd)
     os.unlink(probe)
     return path
+
+
+def _new_file_mode(path):
+    """The permissions ``open(path, "w")`` would leave: an existing file's, else 0o666 - umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def atomic_write(path, write):
+    """``write(file object)`` into a temporary file next to ``path``, then rename it to
+    ``path``: readers see the old file or the complete new one, never a partial one.
+
+    The file gets the permissions a plain write would give it (mkstemp's are 0o600, which
+    would hide a features table from the colleagues sharing its folder).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, _new_file_mode(path))
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

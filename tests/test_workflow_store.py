@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from skmicro.workflow._store import atomic_write
+from skmicro._paths import atomic_write
 
 
 @pytest.fixture

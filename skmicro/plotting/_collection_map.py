@@ -16,7 +16,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .._paths import check_output_path
+from .._paths import atomic_write, check_output_path
 from .._validation import Interval, StrOptions, validate_params
 from ._common import thumbnail
 
@@ -465,7 +465,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     page = file_html(layout, resources=INLINE, title=title)
     if out is None:
         return page
-    out.write_text(page, encoding="utf-8")
+    atomic_write(out, lambda fh: fh.write(page.encode("utf-8")))
     return out
 
 

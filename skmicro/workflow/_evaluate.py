@@ -13,8 +13,7 @@ import numpy as np
 from .._engine import progress_bar
 from .._validation import Interval, validate_params
 from ._join import few, join_table, parse_table_column, read_table
-from ._store import atomic_write
-from ._table import check_table_path, descriptor_columns, read_features
+from ._table import check_table_path, descriptor_columns, read_features, write_table
 
 __all__ = ["evaluate_features", "format_table"]
 
@@ -401,9 +400,7 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
             _figure(path, y, oof, descriptor, name, r2_pooled, target_name)
             table.attrs["figures"].append(str(path))
     if out is not None:
-        atomic_write(out, (lambda fh: table.to_parquet(fh, index=False))
-                     if out.suffix.lower() == ".parquet"
-                     else (lambda fh: fh.write(table.to_csv(index=False).encode())))
+        write_table(table, out, index=False)
     return table
 
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .._paths import atomic_write
 
 _LAYOUT = "features-v1"
 
@@ -54,38 +54,6 @@ def default_cache_dir():
     if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "skmicro" / "cache"
     return Path.home() / ".cache" / "skmicro"
-
-
-def _new_file_mode(path):
-    """The permissions ``open(path, "w")`` would leave: an existing file's, else 0o666 - umask."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def atomic_write(path, write):
-    """``write(file object)`` into a temporary file next to ``path``, then rename it to
-    ``path``: readers see the old file or the complete new one, never a partial one.
-
-    The file gets the permissions a plain write would give it (mkstemp's are 0o600, which
-    would hide a features table from the colleagues sharing its folder).
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, _new_file_mode(path))
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 class FeatureStore:

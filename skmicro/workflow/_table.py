@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._paths import check_output_path
+from .._paths import atomic_write, check_output_path
 from ._join import few
-from ._store import atomic_write
 
 __all__ = ["write_features", "read_features"]
 
@@ -72,11 +71,18 @@ def write_features(table, path):
     True
     """
     path = check_table_path(path)
-    if path.suffix.lower() == ".parquet":
-        atomic_write(path, lambda fh: table.to_parquet(fh, engine="pyarrow"))
-    else:
-        atomic_write(path, lambda fh: fh.write(table.to_csv().encode()))
+    write_table(table, path)
     return path
+
+
+def write_table(table, path, *, index=True):
+    """``table`` to an already checked ``path``, atomically, as Parquet or CSV by suffix
+    (``index=False`` leaves the index out)."""
+    if path.suffix.lower() == ".parquet":
+        atomic_write(path, lambda fh: table.to_parquet(fh, engine="pyarrow",
+                                                       index=None if index else False))
+    else:
+        atomic_write(path, lambda fh: fh.write(table.to_csv(index=index).encode()))
 
 
 def read_features(path):
