@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 
 from ._files import content_hash, list_micrographs
-from ._specs import resolve_descriptors
+from ._specs import is_fitted, resolve_descriptors
 from ._store import FeatureStore, default_cache_dir
 from ._table import META_PREFIX, check_table_path, write_features
 
@@ -297,7 +297,7 @@ def _fit_estimators(specs, todo, plan_args, device, n_jobs, on_error):
 
         check_device_param(device, caller="describe_folder")
     built = {s.name: s.build(device=device, n_jobs=n_jobs) for s in needed}
-    built = {k: est if _is_fitted(est) else clone(est) for k, est in built.items()}
+    built = {k: est if is_fitted(est) else clone(est) for k, est in built.items()}
     if tile is not None:
         built = {k: TiledFeatures(est, tile_size=tuple(tile) if isinstance(tile, (list, tuple))
                                   else int(tile), aggregate=aggregate)
@@ -316,7 +316,7 @@ def _fit_estimators(specs, todo, plan_args, device, n_jobs, on_error):
             continue
         for k in pending:
             est = built[k]
-            if not _is_fitted(est):
+            if not is_fitted(est):
                 try:
                     est = est.fit(image[None])
                 except Exception as exc:  # noqa: BLE001
@@ -326,17 +326,6 @@ def _fit_estimators(specs, todo, plan_args, device, n_jobs, on_error):
         if len(plan.estimators) == len(built) or (failed and on_error == "raise"):
             break
     return plan, failed
-
-
-def _is_fitted(est):
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        check_is_fitted(est)
-        return True
-    except (NotFittedError, TypeError):
-        return False
 
 
 def _run_local(chunks, plan, needs, n_jobs):

@@ -161,17 +161,21 @@ def _digest(obj):
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
-def _canonical(est):
-    """Class path and parameters of an estimator, recursively; a fitted one by its pickle."""
+def is_fitted(est):
+    """True for a fitted estimator (scikit-learn's check_is_fitted, without raising)."""
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
     try:
         check_is_fitted(est)
-        fitted = True
+        return True
     except (NotFittedError, TypeError):
-        fitted = False
-    if fitted:  # learned state decides the numbers: key by the whole object
+        return False
+
+
+def _canonical(est):
+    """Class path and parameters of an estimator, recursively; a fitted one by its pickle."""
+    if is_fitted(est):  # learned state decides the numbers: key by the whole object
         import pickle
 
         return ["fitted", hashlib.blake2b(pickle.dumps(est), digest_size=16).hexdigest()]
