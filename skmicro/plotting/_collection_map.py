@@ -18,7 +18,7 @@ import numpy as np
 
 from .._paths import atomic_write, check_output_path
 from .._validation import Interval, StrOptions, validate_params
-from ._common import thumbnail
+from ._common import pillow, thumbnail
 
 __all__ = ["collection_map"]
 
@@ -142,10 +142,8 @@ def _strata(values):
 
 def _encode(img):
     """A uint8 thumbnail as a JPEG data URI (and its size in bytes)."""
-    from PIL import Image
-
     buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="JPEG", quality=_JPEG_QUALITY, optimize=True)
+    pillow().fromarray(img).save(buf, format="JPEG", quality=_JPEG_QUALITY, optimize=True)
     raw = buf.getvalue()
     return "data:image/jpeg;base64," + base64.b64encode(raw).decode("ascii"), len(raw)
 

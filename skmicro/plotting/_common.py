@@ -16,6 +16,12 @@ def pyplot():
                              package="matplotlib")
 
 
+def pillow():
+    """PIL.Image, imported on first use (a broken installation says so)."""
+    return import_dependency("PIL.Image", needed_by="skmicro.plotting",
+                             package="Pillow (thumbnails)")
+
+
 def get_ax(ax, *, three_d=False):
     """The caller's Axes, or a new figure's; checks that a 3-D plot gets 3-D Axes."""
     if ax is None:
@@ -99,10 +105,9 @@ def thumbnail(image, size):
     [0, 1] is stretched from its minimum to its maximum, so that textures of any range show.
     Colour images stay RGB: the result is ``(h, w)`` or ``(h, w, 3)``.
     """
-    from PIL import Image
-
     from .._validation import as_float32
 
+    Image = pillow()
     img = as_float32(np.asarray(image), name="image", caller="thumbnail")
     if img.ndim == 3 and img.shape[-1] == 1:
         img = img[..., 0]

@@ -32,8 +32,9 @@ def _load_features(features):
         descriptor_columns(features.columns, "The features table")
         return features
     if not isinstance(features, (str, os.PathLike)):
-        raise TypeError(f"features must be a pandas DataFrame or a .parquet/.csv path; got "
-                        f"{type(features).__name__}.")
+        raise TypeError(f"The 'features' parameter of evaluate_features must be a features "
+                        f"table (a pandas DataFrame) or its .parquet/.csv file. Got "
+                        f"{type(features).__name__} instead.")
     source = f"Features file {str(features)!r}"
     if Path(features).suffix.lower() == ".csv" and Path(features).is_file():
         # Check the header first: a spreadsheet passed by mistake gets this message, not a
@@ -138,7 +139,9 @@ def _splitter(cv, n_samples, groups, random_state):
 
     units, what = (n_samples, "samples") if groups is None else (len(np.unique(groups)), "groups")
     if units < 2:
-        raise ValueError(f"Cross-validation needs at least 2 {what}; got {units}.")
+        raise ValueError(f"Cross-validation needs at least 2 {what}; got {units}. Give "
+                         f"micrographs of at least 2 {what}"
+                         + (" (specimens), or leave groups out." if groups is not None else "."))
     if cv > units:
         warnings.warn(f"cv={cv} folds but only {units} {what}: using {units} folds "
                       f"(leave-one-{what[:-1]}-out).", UserWarning, stacklevel=4)
@@ -157,8 +160,9 @@ def _model_factories(models):
     from sklearn.preprocessing import StandardScaler
 
     if isinstance(models, str) or not len(models):
-        raise ValueError(f"models must be a non-empty list of 'ridge', 'knn' or regressors; got "
-                         f"{models!r}.")
+        raise ValueError(f"The 'models' parameter of evaluate_features must be a non-empty list "
+                         f"of 'ridge', 'knn' or regressors, e.g. ['ridge']. Got {models!r} "
+                         "instead.")
     out = []
     for model in models:
         if model == "ridge":
