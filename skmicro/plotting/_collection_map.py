@@ -155,15 +155,14 @@ def _default_embedding(images, features, random_state, verbose):
     if features is None:
         from ..features import PowerSpectrumFeatures
 
+        images = list(images)  # colour images become grey in the input contract (BT.709)
         shapes = {np.shape(im)[:2] for im in images}
         side = min(min(s) for s in shapes)
-        gray = [im if np.ndim(im) == 2 else np.asarray(im)[..., :3].mean(axis=-1)
-                for im in images]
         if len(shapes) == 1:  # the low-frequency 2-D spectrum: keeps orientation
             est = PowerSpectrumFeatures(log=True, crop=max(2, side // 8), verbose=verbose)
         else:  # images of several sizes: the radial spectrum in physical frequency
             est = PowerSpectrumFeatures(log=True, radial=True, verbose=verbose)
-        features = est.fit_transform(gray)
+        features = est.fit_transform(images)
     F = np.asarray(getattr(features, "to_numpy", lambda: features)(), dtype=np.float64)
     method = "landmark" if F.shape[0] > 2000 else "smacof"
     mds = MDSEmbedder(n_components=2, method=method, n_landmarks=1000,
