@@ -350,7 +350,9 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     ValueError
         Fewer than 3 images; an embedding, labels or colour values whose length is not the
         number of images; a colour name that is not a metadata column (the columns are
-        listed); an output path that cannot be written.
+        listed); an output that is a folder, or whose folder does not exist.
+    PermissionError
+        Nothing can be written in the output's folder (checked before any work).
 
     Notes
     -----

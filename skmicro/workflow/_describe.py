@@ -468,6 +468,9 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         cannot be read or described; the message names the file and the fix.
     FileNotFoundError
         A path that does not exist, or an output folder that does not exist.
+    OSError
+        Nothing can be written in the output's folder (PermissionError) or the cache folder;
+        both are checked before any image is computed.
 
     See Also
     --------

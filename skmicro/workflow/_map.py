@@ -110,9 +110,11 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     ValueError
         An unknown descriptor or colour column (the ones present are listed); a spreadsheet
         that names none or only some of the micrographs (a few of each are listed); fewer than
-        3 micrographs; an output path that cannot be written.
+        3 micrographs; an output that is a folder, or whose folder does not exist.
     FileNotFoundError
         The source, the spreadsheet or a micrograph named by the features table is missing.
+    PermissionError
+        Nothing can be written in the output's folder (checked before any work).
 
     See Also
     --------
