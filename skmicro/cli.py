@@ -193,9 +193,10 @@ def _add_features_parser(sub):
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="CPU threads (default: all cores)")
-    p.add_argument("--verbose", "-v", action="count", default=1,
-                   help="a progress bar and a summary line on stderr (on unless --quiet)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+    p.add_argument("--verbose", type=int, default=1,
+                   help=_verbose_help("a progress bar and a summary line on stderr"))
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar, no summary (the same as --verbose 0)")
     p.set_defaults(func=_features)
 
 
