@@ -63,8 +63,7 @@ def _one_of(suffixes):
         f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
 
 
-def check_output_path(path, *, caller, param="out", suffixes=None, kind="file",
-                      example="out.html"):
+def check_output_path(path, *, caller, example, param="out", suffixes=None, kind="file"):
     """``path`` as a Path once it is known to be writable, checked before any work is done.
 
     In this order: the suffix (one of ``suffixes``, when given: it picks the format), not an
@@ -76,14 +75,14 @@ def check_output_path(path, *, caller, param="out", suffixes=None, kind="file",
     path : str or path-like
     caller : str
         The function the user called, named in the messages.
+    example : str
+        A file name to suggest (for a folder, or an unknown suffix), e.g. "map.html".
     param : str, default="out"
         The parameter that holds ``path``, named in the messages.
     suffixes : tuple of str, optional
         The accepted suffixes (lower case, with the dot).
     kind : str, default="file"
         What the file holds ("image", "table"), for the unknown-suffix message.
-    example : str, default="out.html"
-        A file name to suggest (for a folder, or an unknown suffix).
 
     Raises
     ------

@@ -33,11 +33,11 @@ def test_output_path_errors_name_the_parameter_and_the_fix(tmp_path):
     with pytest.raises(ValueError, match=r"f cannot write out='.*t\.txt': unknown table type "
                                          r"'\.txt'\. The out must end in \.parquet or \.csv"):
         check_output_path(tmp_path / "t.txt", caller="f", suffixes=(".parquet", ".csv"),
-                          kind="table")
+                          kind="table", example="t.csv")
     missing = tmp_path / "no" / "t.csv"
     for error in (ValueError, FileNotFoundError):  # a bad value, and a missing folder
         with pytest.raises(error, match=r"the folder '.*no' does not exist\. Create it first"):
-            check_output_path(missing, caller="f")
+            check_output_path(missing, caller="f", example="t.csv")
     for error in (ValueError, IsADirectoryError):
         with pytest.raises(error, match="it is a folder.*e.g. '.*map.html'"):
             check_output_path(tmp_path, caller="f", example="map.html")
@@ -45,7 +45,8 @@ def test_output_path_errors_name_the_parameter_and_the_fix(tmp_path):
 
 def test_output_path_probe_leaves_the_folder_as_it_was(tmp_path):
     (tmp_path / "old.csv").write_text("kept")
-    assert check_output_path(str(tmp_path / "old.csv"), caller="f") == tmp_path / "old.csv"
-    assert check_output_path(tmp_path / "new.csv", caller="f") == tmp_path / "new.csv"
+    for name in ("old.csv", "new.csv"):
+        checked = check_output_path(str(tmp_path / name), caller="f", example="t.csv")
+        assert checked == tmp_path / name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.csv"]
     assert (tmp_path / "old.csv").read_text() == "kept"
