@@ -59,6 +59,8 @@ class _Plan:
 
 def _check_params(crop_data_bar, target_pixel_size, tile, aggregate, on_error, cache,
                   verbose, pixel_size):
+    # By hand, not validate_params: that would import scikit-learn, which a run served from
+    # the cache never needs (tests/test_workflow_describe.py checks it stays so).
     name = "describe_folder"
     if not (isinstance(crop_data_bar, bool) or (isinstance(crop_data_bar, numbers.Integral)
                                                 and crop_data_bar >= 0)):
