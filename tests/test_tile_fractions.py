@@ -236,3 +236,16 @@ def test_uhcs_rescaled_tiles_keep_the_area_fractions(uhcs_labelled):
         mean = fractions[groups == i].mean(axis=0)
         assert abs(mean[2] - float(r["frac_spheroidite"])) < 0.03, r["file"]
         assert abs(mean[1] - float(r["frac_network"])) < 0.03, r["file"]
+
+
+@pytest.mark.parametrize("script", ["docs/examples/plot_phase_fractions.py",
+                                    "benchmarks/bench_phase_fraction.py"])
+def test_phase_fraction_study_exits_cleanly_without_the_data(tmp_path, script):
+    import subprocess
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / script
+    env = {**os.environ, "SKMICRO_UHCS24": str(tmp_path / "absent")}
+    done = subprocess.run([sys.executable, str(path)], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=path.parent)
+    assert done.returncode == 0 and "not found" in done.stdout and "Nothing to do" in done.stdout
