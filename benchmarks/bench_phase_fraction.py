@@ -109,6 +109,8 @@ def descriptors(quick=False):
     }
     if not quick:
         out["vgg_gram"] = est(VGGGramFeatures(layers=["conv1_1", "conv2_1"], device="cpu"))
+        out["vgg_gram_sqrt_l2"] = est(VGGGramFeatures(layers=["conv1_1", "conv2_1"],
+                                                      normalize="sqrt_l2", device="cpu"))
     return out
 
 

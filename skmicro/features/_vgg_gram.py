@@ -59,6 +59,15 @@ default="vgg19-normalized"
         ``"upper"`` keeps the upper triangle of each symmetric Gram matrix with off-diagonal
         entries times sqrt(2) (305,888 features for the default layers); ``"full"`` keeps all
         ``N_l^2`` entries (610,304). Both give the same distances.
+    normalize : {None, "sqrt_l2"}, default=None
+        None keeps the paper's eq. 4 scaling. ``"sqrt_l2"`` (not in the paper; the bilinear-CNN
+        normalization of Lin et al. 2015) replaces each layer's Gram matrix ``G_l / M_l`` by
+        its element-wise signed square root divided by its Frobenius norm, times
+        ``sqrt(w_l)``: every layer then weighs alike whatever its channel count, and the
+        square root evens out the heavy-tailed Gram entries. Distances between rows are no
+        longer eq. 3's texture loss. On the UHCS phase-fraction study it raised the
+        ``conv2_1`` ridge R^2 by about 0.05 (docs/phase_fractions.md). Its gradient is
+        infinite at zero Gram entries: keep None for texture synthesis.
     n_components : int or None, default=None
         If set, project the texture vector to this many dimensions with a seeded
         Johnson-Lindenstrauss map (subsampled randomized Hadamard transform), computed per batch
@@ -145,6 +154,7 @@ default="vgg19-normalized"
         "layer_weights": [None, "array-like"],
         "pooling": [StrOptions({"avg", "max"})],
         "gram": [StrOptions({"upper", "full"})],
+        "normalize": [None, StrOptions({"sqrt_l2"})],
         "n_components": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "preprocessing": [StrOptions({"auto", "caffe", "torchvision"})],
         "precision": [StrOptions({"fp32", "bf16", "tf32"})],
@@ -159,6 +169,7 @@ default="vgg19-normalized"
         layer_weights=None,
         pooling="avg",
         gram="upper",
+        normalize=None,
         n_components=None,
         preprocessing="auto",
         precision="fp32",
@@ -174,6 +185,7 @@ default="vgg19-normalized"
         self.layer_weights = layer_weights
         self.pooling = pooling
         self.gram = gram
+        self.normalize = normalize
         self.n_components = n_components
         self.preprocessing = preprocessing
         self.precision = precision
@@ -315,6 +327,7 @@ default="vgg19-normalized"
                 _projection(self._seed, self.n_gram_features_, self.n_components, device))
         sqrt_w = [float(np.sqrt(w)) for w in self.layer_weights_]
         prep = self._preprocessing()
+        vgg_channels = _vgg19().LAYER_CHANNELS.__getitem__
         precision = resolve_precision(self.precision, device, caller=type(self).__name__)
 
         def features(batch):
@@ -322,8 +335,12 @@ default="vgg19-normalized"
             with _conv_precision(precision, batch.device, torch):
                 acts = net(x, self.layers_, padding_mode)
             acts = {lay: acts[lay].float() for lay in self.layers_}  # fp32 Gram accumulation
-            rows = [gram_rows(acts[lay], idx, scale * sw)
-                    for lay, (idx, scale), sw in zip(self.layers_, plan, sqrt_w)]
+            if self.normalize == "sqrt_l2":
+                rows = [_sqrt_l2_rows(acts[lay], idx, scale, vgg_channels(lay)) * sw
+                        for lay, (idx, scale), sw in zip(self.layers_, plan, sqrt_w)]
+            else:
+                rows = [gram_rows(acts[lay], idx, scale * sw)
+                        for lay, (idx, scale), sw in zip(self.layers_, plan, sqrt_w)]
             rows = torch.cat(rows, dim=1)
             return rows if proj is None else srht(rows, *proj)
 
@@ -413,6 +430,20 @@ def gram_rows(act, flat_index, scale):
     f = act.permute(0, 2, 3, 1).reshape(b, h * w, n)
     g = f.transpose(1, 2) @ f
     return g.reshape(b, n * n)[:, flat_index] * (scale / (h * w))
+
+
+def _sqrt_l2_rows(act, flat_index, scale, n_channels):
+    """Signed square root of ``G / M``, then divided by its Frobenius norm, per image.
+
+    ``scale`` is the plan's eq. 4 scale ``weight / (2 N)``, where ``weight`` is sqrt(2) for an
+    off-diagonal entry of the upper triangle (it stands for two entries) and 1 otherwise; the
+    square root applies to the Gram entry itself, then ``weight``, so that the upper triangle
+    and the full matrix give the same norms and distances.
+    """
+    torch = get_torch()
+    g = gram_rows(act, flat_index, 1.0)
+    rows = torch.sign(g) * torch.sqrt(torch.abs(g)) * (scale * (2.0 * n_channels))
+    return rows / rows.norm(dim=1, keepdim=True).clamp(min=1e-12)
 
 
 def _gram_plan(layers, gram, device):
