@@ -171,6 +171,11 @@ def _add_features_parser(sub):
     p.add_argument("--target-pixel-size", type=float, default=None, metavar="UM",
                    help="resample every image to this many micrometres per pixel first, for "
                         "images taken at different magnifications")
+    p.add_argument("--contrast", choices=["percentile", "clahe"], default=None,
+                   help="normalize each image's contrast after the data bar is cut: stretch "
+                        "its 1st-99th grey-level percentiles to 0-1 (percentile) or equalize it "
+                        "adaptively (clahe); use it for collections that mix detectors, bit "
+                        "depths or exposures (default: grey levels as stored)")
     p.add_argument("--tile", type=int, default=None, metavar="PIXELS",
                    help="describe each image by square tiles of this side, averaged: mixes "
                         "image sizes for descriptors that need one size, bounds memory on huge "
@@ -207,7 +212,8 @@ def _features(args):
         args.folders, args.descriptor or DEFAULT_DESCRIPTORS, out=args.out,
         crop_data_bar=args.data_bar_rows if args.data_bar_rows is not None
         else not args.no_crop_data_bar,
-        pixel_size=args.pixel_size, target_pixel_size=args.target_pixel_size, tile=args.tile,
+        pixel_size=args.pixel_size, target_pixel_size=args.target_pixel_size,
+        contrast=args.contrast, tile=args.tile,
         aggregate=args.aggregate, cache=False if args.no_cache else (args.cache_dir or True),
         on_error=args.on_error, recursive=args.recursive, device=args.device,
         n_jobs=args.n_jobs, scheduler=args.scheduler, verbose=0 if args.quiet else args.verbose)

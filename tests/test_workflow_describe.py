@@ -438,3 +438,34 @@ def test_uhcs24_real_micrographs(tmp_path):
                                      device="cpu").fit_transform(image[None])[0]
     got = table.filter(like="power_spectrum__").loc[first].to_numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_contrast_option_makes_bit_depth_and_exposure_irrelevant(tmp_path):
+    # the same stripes stored as 8-bit, as 16-bit holding 12-bit data (x16: 16 times fainter
+    # in the input contract's [0, 1] units) and as a dim 8-bit exposure (0.3 + 0.4x); the
+    # scattering reads amplitude (the power spectrum rescales each image itself)
+    f = tmp_path / "mixed"
+    f.mkdir()
+    s = _stripes(16)
+    Image.fromarray(s).save(f / "a_8bit.png")
+    tifffile.imwrite(f / "b_12bit_in_16.tif", s.astype(np.uint16) * 16)
+    Image.fromarray(np.rint(76.5 + 0.4 * s).astype(np.uint8)).save(f / "c_dim.png")
+    spec = "scattering:J=2,L=4"
+    raw = describe_folder(f, spec, cache=False, device="cpu").filter(like="scattering__")
+    assert np.abs(raw.iloc[1] - raw.iloc[0]).max() > 0.5  # log10 of a 16x fainter image
+    table = describe_folder(f, spec, contrast="percentile", cache=False, device="cpu")
+    rows = table.filter(like="scattering__").to_numpy()
+    # independently: the 1st/99th-percentile stretch by hand, then the same descriptor
+    x = s.astype(np.float64)
+    lo, hi = np.percentile(x, [1, 99])
+    _, est = parse_descriptor(spec)
+    ref = est.set_params(device="cpu").fit_transform(np.clip((x - lo) / (hi - lo), 0, 1)[None])
+    np.testing.assert_allclose(rows[:2], np.repeat(ref, 2, axis=0), atol=1e-4)
+    np.testing.assert_allclose(rows[2], ref[0], atol=0.02)  # 0.4x: coarser grey levels
+    with pytest.raises(ValueError, match="The 'contrast' parameter of describe_folder"):
+        describe_folder(f, spec, contrast="stretch", cache=False)
+    out = tmp_path / "f.csv"
+    assert main(["features", str(f), "--descriptor", spec, "--contrast", "percentile",
+                 "--no-cache", "--device", "cpu", "--out", str(out), "--quiet"]) == 0
+    np.testing.assert_allclose(read_features(out).filter(like="scattering__").to_numpy(),
+                               rows, rtol=1e-5)
