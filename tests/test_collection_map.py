@@ -182,6 +182,84 @@ def test_sample_above_max_points_is_stratified_and_said():
     assert "a (4)" in page and "b (1)" in page
 
 
+def _write_pngs(folder, shapes, seed=0):
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i, shape in enumerate(shapes):
+        paths.append(folder / f"m{i:02d}.png")
+        Image.fromarray((rng.random(shape) * 255).astype(np.uint8)).save(paths[-1])
+    return paths
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Every file read through skmicro's reader, and how many earlier images were still alive
+    in memory when each read began."""
+    import weakref
+
+    from skmicro.io import _load
+
+    real, log = _load.read_micrograph, {"paths": [], "alive": [], "refs": []}
+
+    def spy(path, *, as_gray=True):
+        log["alive"].append(sum(r() is not None for r in log["refs"]))
+        log["paths"].append(Path(path).name)
+        image = real(path, as_gray=as_gray)
+        log["refs"].append(weakref.ref(image))
+        return image
+
+    monkeypatch.setattr(_load, "read_micrograph", spy)
+    return log
+
+
+@needs_bokeh
+def test_paths_are_read_only_when_shown_one_at_a_time(tmp_path, reads):
+    from PIL import Image
+
+    n = 12
+    paths = _write_pngs(tmp_path, [(120, 160)] * n)
+    color = np.array(["a"] * 8 + ["b"] * 4)
+    page = collection_map(paths, _points(n), color=color, max_points=5)
+    data = _page_data(page)
+    # only the 5 sampled files were opened, each once, and never two full images at once
+    assert sorted(reads["paths"]) == sorted(data["label"]) and len(reads["paths"]) == 5
+    assert reads["alive"] == [0] * 5
+    # the same page as from the arrays themselves: the same sample, the same thumbnails
+    arrays = [np.asarray(Image.open(p)) for p in paths]
+    ref = collection_map(arrays, _points(n), color=color, max_points=5)
+    ref_data = _page_data(ref)
+    assert len(URI.findall(page)) == len(URI.findall(ref)) == 10   # 5 thumbnails, 5 views
+    assert len(data["x"]) == len(ref_data["x"]) == 5
+    assert data["thumb"] == ref_data["thumb"] and data["x"] == ref_data["x"]
+    assert data["label"] == [paths[int(t.split()[1])].name for t in ref_data["label"]]
+
+
+@needs_bokeh
+@pytest.mark.parametrize("mixed", [False, True])
+def test_default_embedding_from_paths_is_streamed(tmp_path, reads, monkeypatch, mixed):
+    from PIL import Image
+
+    from skmicro.features import PowerSpectrumFeatures
+    from skmicro.plotting import _collection_map
+
+    # chunks of at most 6,200 pixels: 2, 2 and 1 of these images (of at most 3,120 pixels)
+    monkeypatch.setattr(_collection_map, "_CHUNK_PIXELS", 6200)
+    shapes = [(40, 56), (64, 48), (40, 40), (52, 60), (44, 50)] if mixed else [(48, 64)] * 5
+    paths = _write_pngs(tmp_path, shapes)
+    data = _page_data(collection_map(paths))
+    assert max(reads["alive"]) == 1   # the chunk in reading: one earlier image alive at most
+    # the spectra fitted on all images at once (radial for mixed sizes: bins of the smallest
+    # side, 20; else the 2-D window of crop = 48 // 8)
+    arrays = [np.asarray(Image.open(p)) for p in paths]
+    est = (PowerSpectrumFeatures(log=True, radial=True) if mixed else
+           PowerSpectrumFeatures(log=True, crop=6))
+    ref = _page_data(collection_map(arrays, features=est.fit_transform(arrays)))
+    np.testing.assert_allclose(np.c_[data["x"], data["y"]], np.c_[ref["x"], ref["y"]],
+                               rtol=1e-6, atol=1e-9)
+
+
 def test_stratified_sample_shares():
     rng = np.random.RandomState(0)
     strata = np.array([0] * 70 + [1] * 20 + [2] * 10)

@@ -32,6 +32,8 @@ _DRAWN_SIDE = (72, 56)       # screen pixels of a drawn thumbnail's longer side:
 _AUTO_THUMBNAILS = 150       # "auto": thumbnails replace dots when at most this many are in view
 _MISSING_COLOR = "#b0b0b0"
 _N_QUANTILE_STRATA = 10
+_CHUNK_PIXELS = 2 ** 23      # pixels read at once for the default embedding's spectra (8 M:
+                             # 8 images of 1024 x 1024)
 
 
 def _bokeh():
@@ -45,15 +47,36 @@ def _bokeh():
     return bokeh
 
 
+class LazyMicrographs(Sequence):
+    """Micrograph files read on access, one at a time (``transform``: applied to each image).
+
+    The one lazy reader of the collection map: :func:`collection_map` reads a folder or paths
+    through it (only the images it shows, each dropped once its thumbnail is made), and
+    :func:`skmicro.workflow.map_collection` passes its own (with the data bar cut).
+    """
+
+    def __init__(self, paths, transform=None):
+        self.paths, self.transform = list(paths), transform
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        from ..io import _load
+
+        image = _load.read_micrograph(self.paths[i], as_gray=False)
+        return image if self.transform is None else self.transform(image)
+
+
 def _read_images(images, caller):
     """A list of images (never copies of the caller's arrays are modified) and their names."""
     if isinstance(images, (str, os.PathLike)) or (
             isinstance(images, (list, tuple)) and images
             and all(isinstance(p, (str, os.PathLike)) for p in images)):
-        from ..io import load_micrographs
+        from ..io._load import _list_files
 
-        imgs, names = load_micrographs(images, as_gray=False, return_names=True)
-        return list(imgs), names
+        files = _list_files(images)  # checks every path now; reads nothing
+        return LazyMicrographs(files), [p.name for p in files]
     if isinstance(images, np.ndarray):
         if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3)):
             raise ValueError(f"{caller}: an image array must be (n, h, w) or (n, h, w, 3); got "
@@ -153,21 +176,50 @@ def _default_embedding(images, features, random_state, verbose):
     from ..manifold import MDSEmbedder
 
     if features is None:
-        from ..features import PowerSpectrumFeatures
-
-        images = list(images)  # colour images become grey in the input contract (BT.709)
-        shapes = {np.shape(im)[:2] for im in images}
-        side = min(min(s) for s in shapes)
-        if len(shapes) == 1:  # the low-frequency 2-D spectrum: keeps orientation
-            est = PowerSpectrumFeatures(log=True, crop=max(2, side // 8), verbose=verbose)
-        else:  # images of several sizes: the radial spectrum in physical frequency
-            est = PowerSpectrumFeatures(log=True, radial=True, verbose=verbose)
-        features = est.fit_transform(images)
+        features = _spectra(images, verbose)
     F = np.asarray(getattr(features, "to_numpy", lambda: features)(), dtype=np.float64)
     method = "landmark" if F.shape[0] > 2000 else "smacof"
     mds = MDSEmbedder(n_components=2, method=method, n_landmarks=1000,
                       random_state=random_state, verbose=verbose)
     return mds.fit_transform(F)
+
+
+def _spectra(images, verbose):
+    """Log power spectra of a sequence of images, read in chunks of ``_CHUNK_PIXELS`` pixels.
+
+    A first pass reads only the sizes (for files: each image is read and dropped), which fix
+    the descriptor: the low-frequency 2-D spectrum when all images share a size, else the
+    radial spectrum with as many bins as the smallest image allows (what fitting on all
+    images at once would choose).
+    """
+    from tqdm.auto import tqdm
+
+    from ..features import PowerSpectrumFeatures
+
+    n = len(images)
+    shapes = [np.shape(images[i])[:2] for i in
+              tqdm(range(n), desc="image sizes", disable=not verbose or isinstance(images, list))]
+    side = min(min(s) for s in shapes)
+    if len(set(shapes)) == 1:  # the low-frequency 2-D spectrum: keeps orientation
+        est = PowerSpectrumFeatures(log=True, crop=max(2, side // 8))
+    else:  # images of several sizes: the radial spectrum in physical frequency
+        est = PowerSpectrumFeatures(log=True, radial=True, n_bins=max(1, side // 2))
+    starts, total = [0], 0
+    for i, (h, w) in enumerate(shapes):  # chunks of at most _CHUNK_PIXELS (one image at least)
+        if total and total + h * w > _CHUNK_PIXELS:
+            starts.append(i)
+            total = 0
+        total += h * w
+    rows = []
+    for start, stop in tqdm(list(zip(starts, starts[1:] + [n])), desc="power spectra",
+                            disable=not verbose):
+        # colour images become grey in the input contract (BT.709)
+        chunk = [images[i] for i in range(start, stop)]
+        if start == 0:
+            est.fit(chunk)
+        rows.append(est.transform(chunk))
+        del chunk
+    return np.concatenate(rows)
 
 
 def _check_embedding(embedding, n, caller):
@@ -296,14 +348,18 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     ----------
     images : array of shape (n, h, w) or (n, h, w, 3), list of arrays, folder or list of paths
         The micrographs, any sizes (thumbnails keep each image's aspect ratio). A folder or
-        file paths are read with :func:`skmicro.io.load_micrographs` and their file names
-        become the labels.
+        file paths are read as :func:`skmicro.io.load_micrographs` reads them, one file at a
+        time: only the files shown (the sample above ``max_points``), each dropped once its
+        thumbnail is made, so memory holds one full image plus the thumbnails. Their file
+        names become the labels.
     embedding : array-like of shape (n, 2), optional
         Coordinates of each image (more columns: the first two are drawn), e.g. from
         :class:`~skmicro.MDSEmbedder`. None computes a 2-D metric MDS (landmark MDS above
         2,000 images) of ``features``, or of the images' log power spectra (the low-frequency
         2-D spectrum when all images share a size, which keeps orientation; else the radial
-        spectrum).
+        spectrum). From files, the spectra are computed a few images at a time (8 megapixels,
+        so memory stays bounded), but every file is read twice (its size, then its spectrum)
+        before the thumbnails: give ``embedding`` or ``features`` to read only the files shown.
     features : array-like or DataFrame of shape (n, n_features), optional
         Descriptors to embed when ``embedding`` is None.
     color : str or array-like of shape (n,), optional
@@ -431,6 +487,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
         drawn.append((w * scale, h * scale))
         if store_preview:  # "" where it would repeat the thumbnail
             previews.append("" if big.shape == small.shape else _encode(big)[0])
+        del image  # a file read on access is dropped before the next one is read
 
     kept_values = None if values is None else values[keep]
     data = {

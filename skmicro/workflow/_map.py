@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from ._join import join_table, read_table
 from ._table import META_PREFIX, descriptor_columns, read_features
 
 __all__ = ["map_collection"]
-
 
 
 def _descriptor_block(table, descriptor, source):
@@ -27,21 +25,10 @@ def _descriptor_block(table, descriptor, source):
     return blocks[descriptor]
 
 
-class _Micrographs(Sequence):
-    """The micrographs of a features table, read on access, their data bar cut."""
+def _cut_data_bar(image):
+    from ..preprocessing import CropDataBar
 
-    def __init__(self, root, files):
-        self.root, self.files = root, files
-
-    def __len__(self):
-        return len(self.files)
-
-    def __getitem__(self, i):
-        from ..io import load_micrographs
-        from ..preprocessing import CropDataBar
-
-        image = load_micrographs([self.root / self.files[i]], as_gray=False)[0]
-        return CropDataBar().fit_transform([image])[0]
+    return CropDataBar().fit_transform([image])[0]
 
 
 @validate_params(
@@ -142,6 +129,7 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     import pandas as pd
 
     from ..plotting import collection_map
+    from ..plotting._collection_map import LazyMicrographs
 
     caller = "map_collection"
     out = check_output_path(out, caller=caller, example="map.html")
@@ -184,9 +172,10 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
         raise FileNotFoundError(
             f"{caller}: {len(missing)} micrographs of {what} are not in {str(root)!r} (e.g. "
             f"{missing[0]!r}); pass the folder they were described from (--images).")
-    # read lazily: collection_map reads only the micrographs it shows (a sample above
-    # max_points), one at a time, with its progress bar
-    return collection_map(_Micrographs(root, files), features=table[columns].to_numpy(),
+    # collection_map's lazy reader: only the micrographs shown (a sample above max_points),
+    # one at a time, each with its data bar cut
+    shown_images = LazyMicrographs([root / f for f in files], transform=_cut_data_bar)
+    return collection_map(shown_images, features=table[columns].to_numpy(),
                           color=color, labels=files, metadata=shown,
                           thumbnail_size=thumbnail_size, max_points=max_points,
                           title=title or f"Collection map: {source.name}", out=out,
