@@ -14,7 +14,7 @@ from numbers import Integral
 import numpy as np
 
 from .._validation import Interval, StrOptions, validate_params
-from ._load import _list_files, read_micrograph
+from ._load import list_micrograph_files, read_micrograph
 
 __all__ = ["open_micrographs"]
 
@@ -31,8 +31,8 @@ def _resolve(paths_or_pattern):
                 f"The pattern '{os.fspath(paths_or_pattern)}' of open_micrographs matches no "
                 "file."
             )
-        return _list_files(matches)
-    return _list_files(paths_or_pattern)
+        return list_micrograph_files(matches)
+    return list_micrograph_files(paths_or_pattern)
 
 
 def _images_per_chunk(chunks, image_bytes):

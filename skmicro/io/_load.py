@@ -23,7 +23,7 @@ def _import(module, what):
     return import_dependency(module, needed_by="skmicro.io", package=what)
 
 
-def _list_files(paths_or_folder):
+def list_micrograph_files(paths_or_folder):
     """The files to read, in order: a folder's known images sorted by name, or the given paths."""
     if isinstance(paths_or_folder, (str, os.PathLike)):
         path = Path(paths_or_folder)
@@ -237,7 +237,7 @@ def load_micrographs(paths_or_folder, *, as_gray=True, return_names=False,
     >>> names, [(im.shape, im.dtype.name) for im in images]
     (['a.png', 'b.png'], [((5, 5), 'uint8'), ((4, 6), 'uint16')])
     """
-    files = _list_files(paths_or_folder)
+    files = list_micrograph_files(paths_or_folder)
     images = []
     for path in files:  # a plain loop keeps the warning's stacklevel right
         images.append(read_micrograph(path, as_gray=as_gray))

@@ -73,9 +73,9 @@ def _read_images(images, caller):
     if isinstance(images, (str, os.PathLike)) or (
             isinstance(images, (list, tuple)) and images
             and all(isinstance(p, (str, os.PathLike)) for p in images)):
-        from ..io._load import _list_files
+        from ..io._load import list_micrograph_files
 
-        files = _list_files(images)  # checks every path now; reads nothing
+        files = list_micrograph_files(images)  # checks every path now; reads nothing
         return LazyMicrographs(files), [p.name for p in files]
     if isinstance(images, np.ndarray):
         if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3)):
