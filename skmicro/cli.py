@@ -13,6 +13,7 @@ import sys
 DESCRIPTION = "skmicro: scikit-learn estimators that turn micrographs into microstructure " \
               "descriptors."
 EPILOG = """examples:
+  skmicro datasets uhcs24 --out uhcs24
   skmicro demo --size 64
   skmicro reproduce lubbers2017 --quick --out results-quick
   skmicro synthesize micrograph.tif --out new.png --size 256
@@ -333,6 +334,31 @@ def _map(args):
     return 0
 
 
+def _add_datasets_parser(sub):
+    p = _command(sub, "datasets", "write the example micrographs that ship with skmicro",
+                 "Write a copy of an example data set that ships with skmicro to a folder, to "
+                 "try the other commands on: uhcs24, 24 SEM micrographs of ultrahigh-carbon "
+                 "steel (TIFFs with their data bar, 491x to 4910x), labels/ (the experts' "
+                 "microconstituent masks), metadata.csv (processing, scale bar and pixel size, "
+                 "area fractions) and folds.json. The data are CC BY-SA 3.0 US, not under "
+                 "skmicro's licence: README.md and LICENSE.txt in the folder say how to "
+                 "attribute them. Python: skmicro.datasets.export_uhcs24 (or load_uhcs24 for "
+                 "arrays).")
+    p.add_argument("name", choices=["uhcs24"], help="the data set: uhcs24")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="the folder to write: created if missing, refused if not empty")
+    p.set_defaults(func=_datasets)
+
+
+def _datasets(args):
+    from .datasets import export_uhcs24
+
+    out = export_uhcs24(args.out)
+    print(f"wrote {out}: 24 micrographs, labels/, metadata.csv, folds.json, README.md and "
+          "LICENSE.txt (CC BY-SA 3.0 US: attribute as in README.md)")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="skmicro", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -341,6 +367,7 @@ def build_parser():
                              "one-line message")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 title="commands")
+    _add_datasets_parser(sub)
     _add_demo_parser(sub)
     _add_reproduce_parser(sub)
     _add_synthesize_parser(sub)
