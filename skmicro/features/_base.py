@@ -34,7 +34,7 @@ def floored_log10(values, *, power=False):
     --------
     >>> import torch
     >>> from skmicro.features._base import floored_log10
-    >>> floored_log10(torch.tensor([0.0, 1e-3, 10.0])).tolist()
+    >>> [round(v, 5) for v in floored_log10(torch.tensor([0.0, 1e-3, 10.0])).tolist()]
     [-6.0, -3.0, 1.0]
     """
     return values.clamp(min=LOG_FLOOR**2 if power else LOG_FLOOR).log10()

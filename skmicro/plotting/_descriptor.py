@@ -189,8 +189,8 @@ def plot_s2_spectrum(
     >>> from skmicro.plotting import plot_s2_spectrum
     >>> S2 = np.random.default_rng(0).uniform(1, 2, size=(2, 384))   # J=4, L=8
     >>> ax = plot_s2_spectrum(S2, J=4, L=8, offset=1.0)
-    >>> len(ax.lines), ax.lines[0].get_xdata()[-1]
-    (2, np.int64(384))
+    >>> len(ax.lines), int(ax.lines[0].get_xdata()[-1])
+    (2, 384)
     """
     caller = "plot_s2_spectrum"
     F, names = feature_table(X, feature_names=feature_names, estimator=estimator, caller=caller)
