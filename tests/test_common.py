@@ -11,6 +11,7 @@ from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmicro import (
+    FilterBankPixelFeatures,
     MDSEmbedder,
     PairwiseDistances,
     PowerSpectrumFeatures,
@@ -72,6 +73,9 @@ CASES = [
     (VGGGramFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1), device="cpu",
                      n_components=8, random_state=0), {}),
     (ScatteringFeatures(J=1, L=2, image_shape=(2, -1), device="cpu"), _SCATTERING_FAILED),
+    # Dense descriptors return (n, h, w, n_features): every check passes all the same (the
+    # checks compare along the first axis and never require a 2-D output).
+    (FilterBankPixelFeatures(sigmas=(1,), image_shape=(1, -1), device="cpu"), {}),
     (PairwiseDistances(device="cpu"), {}),
     (MDSEmbedder(random_state=0, device="cpu"), {
         "check_transformer_general": _MDS_NOT_REFIT,

@@ -14,14 +14,21 @@ PUBLIC_SUBPACKAGES = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py")
 
 
 def test_descriptors_import_from_features():
-    from skmicro.features import PowerSpectrumFeatures, ScatteringFeatures, VGGGramFeatures
+    from skmicro.features import (
+        FilterBankPixelFeatures,
+        PowerSpectrumFeatures,
+        ScatteringFeatures,
+        VGGGramFeatures,
+    )
 
     assert skmicro.features.__all__ == [
-        "PowerSpectrumFeatures", "ScatteringFeatures", "VGGGramFeatures"]
+        "FilterBankPixelFeatures", "PowerSpectrumFeatures", "ScatteringFeatures",
+        "VGGGramFeatures"]
     # One class each, whichever way it is imported.
     assert ScatteringFeatures is skmicro.ScatteringFeatures
     assert VGGGramFeatures is skmicro.VGGGramFeatures
     assert PowerSpectrumFeatures is skmicro.PowerSpectrumFeatures
+    assert FilterBankPixelFeatures is skmicro.FilterBankPixelFeatures
 
 
 def test_every_public_subpackage_is_a_lazy_attribute():
