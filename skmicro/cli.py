@@ -142,6 +142,53 @@ def _synthesize(args):
     return 0
 
 
+def _add_preparation_arguments(p, *, tiles=True):
+    """The options of skmicro.workflow.Preparation, as one argument group (features, map,
+    segment); _preparation_options(args) gives them back as its keyword arguments."""
+    g = p.add_argument_group(
+        "preparation", "how each micrograph is prepared before it is described (Python: "
+                       "skmicro.workflow.Preparation)")
+    g.add_argument("--no-crop-data-bar", action="store_true",
+                   help="keep the whole image (default: detect the microscope's data bar at "
+                        "the top or bottom edge and cut it)")
+    g.add_argument("--data-bar-rows", type=int, default=None, metavar="N",
+                   help="cut exactly N rows at the bottom instead of detecting the data bar")
+    g.add_argument("--pixel-size", default=None, metavar="UM|TABLE:COLUMN|TABLE:LENGTH/PIXELS",
+                   help="micrometres per pixel: one number for every image; a spreadsheet "
+                        "column of them (e.g. metadata.csv:pixel_um); or a scale bar, a column "
+                        "of its length in micrometres and one of its length in pixels (e.g. "
+                        "metadata.csv:micron_bar/micron_bar_px); spreadsheet rows are matched to "
+                        "the files by file name (default: what each TIFF declares, if anything)")
+    g.add_argument("--target-pixel-size", type=float, default=None, metavar="UM",
+                   help="resample every image to this many micrometres per pixel first, for "
+                        "images taken at different magnifications")
+    g.add_argument("--contrast", choices=["percentile", "clahe"], default=None,
+                   help="normalize each image's contrast after the data bar is cut: stretch "
+                        "its 1st-99th grey-level percentiles to 0-1 (percentile) or equalize it "
+                        "adaptively (clahe); use it for collections that mix detectors, bit "
+                        "depths or exposures (default: grey levels as stored)")
+    if tiles:
+        g.add_argument("--tile", type=int, default=None, metavar="PIXELS",
+                       help="describe each image by square tiles of this side, averaged: mixes "
+                            "image sizes for descriptors that need one size, bounds memory on "
+                            "huge images")
+        g.add_argument("--aggregate", choices=["mean", "mean_std"], default="mean",
+                       help="with --tile: the mean over tiles, or the mean and the standard "
+                            "deviation (default: %(default)s)")
+
+
+def _preparation_options(args):
+    """The keyword arguments of skmicro.workflow.Preparation from the options above."""
+    options = dict(
+        crop_data_bar=args.data_bar_rows if args.data_bar_rows is not None
+        else not args.no_crop_data_bar,
+        pixel_size=args.pixel_size, target_pixel_size=args.target_pixel_size,
+        contrast=args.contrast)
+    if hasattr(args, "tile"):
+        options.update(tile=args.tile, aggregate=args.aggregate)
+    return options
+
+
 def _add_features_parser(sub):
     p = _command(sub, "features", "describe every micrograph in a folder: a features table",
                  "Describe every micrograph in FOLDER (one row per file: its data bar cut, "
@@ -160,30 +207,7 @@ def _add_features_parser(sub):
                         "of its estimator, e.g. scattering:J=4,L=8 or vgg_gram:n_components=1024; "
                         "LABEL=NAME:... names the columns LABEL__... (default: power_spectrum "
                         "and scattering)")
-    p.add_argument("--no-crop-data-bar", action="store_true",
-                   help="keep the whole image (default: detect the microscope's data bar at "
-                        "the top or bottom edge and cut it)")
-    p.add_argument("--data-bar-rows", type=int, default=None, metavar="N",
-                   help="cut exactly N rows at the bottom instead of detecting the data bar")
-    p.add_argument("--pixel-size", default=None, metavar="UM|TABLE:COLUMN",
-                   help="micrometres per pixel: one number for every image, or a spreadsheet "
-                        "column (e.g. metadata.csv:pixel_um) whose rows are matched to the files "
-                        "by file name (default: what each TIFF declares, if anything)")
-    p.add_argument("--target-pixel-size", type=float, default=None, metavar="UM",
-                   help="resample every image to this many micrometres per pixel first, for "
-                        "images taken at different magnifications")
-    p.add_argument("--contrast", choices=["percentile", "clahe"], default=None,
-                   help="normalize each image's contrast after the data bar is cut: stretch "
-                        "its 1st-99th grey-level percentiles to 0-1 (percentile) or equalize it "
-                        "adaptively (clahe); use it for collections that mix detectors, bit "
-                        "depths or exposures (default: grey levels as stored)")
-    p.add_argument("--tile", type=int, default=None, metavar="PIXELS",
-                   help="describe each image by square tiles of this side, averaged: mixes "
-                        "image sizes for descriptors that need one size, bounds memory on huge "
-                        "images")
-    p.add_argument("--aggregate", choices=["mean", "mean_std"], default="mean",
-                   help="with --tile: the mean over tiles, or the mean and the standard "
-                        "deviation (default: %(default)s)")
+    _add_preparation_arguments(p)
     p.add_argument("--recursive", action="store_true",
                    help="also describe micrographs in sub-folders")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
@@ -211,11 +235,7 @@ def _features(args):
 
     table = describe_folder(
         args.folders, args.descriptor or DEFAULT_DESCRIPTORS, out=args.out,
-        crop_data_bar=args.data_bar_rows if args.data_bar_rows is not None
-        else not args.no_crop_data_bar,
-        pixel_size=args.pixel_size, target_pixel_size=args.target_pixel_size,
-        contrast=args.contrast, tile=args.tile,
-        aggregate=args.aggregate, cache=False if args.no_cache else (args.cache_dir or True),
+        **_preparation_options(args), cache=False if args.no_cache else (args.cache_dir or True),
         on_error=args.on_error, recursive=args.recursive, device=args.device,
         n_jobs=args.n_jobs, scheduler=args.scheduler, verbose=0 if args.quiet else args.verbose)
     print(f"wrote {args.out}: {table.shape[0]} micrographs x {table.shape[1]} columns")
@@ -303,6 +323,7 @@ def _add_map_parser(sub):
     p.add_argument("--images", default=None, metavar="FOLDER",
                    help="for a features table: the folder its file names are relative to, "
                         "for the thumbnails (default: the table's folder)")
+    _add_preparation_arguments(p)
     p.add_argument("--max-points", type=int, default=5000, metavar="N",
                    help="above N micrographs show a sample of N, stratified by the colour "
                         "(default: %(default)s)")
@@ -326,6 +347,7 @@ def _map(args):
 
     out = map_collection(args.source, metadata=args.metadata, color=args.color,
                          descriptor=args.descriptor, images=args.images,
+                         **_preparation_options(args),
                          cache=False if args.no_cache else (args.cache_dir or True),
                          max_points=args.max_points, thumbnail_size=args.thumbnail_size,
                          title=args.title, out=args.out, random_state=args.seed,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from .._imports import import_dependency
 from .._paths import MICROGRAPH_EXTENSIONS, TIFF_EXTENSIONS, folder_micrographs
 from .._validation import as_float32, rgb_to_gray, validate_params
 
-__all__ = ["load_micrographs", "MICROGRAPH_EXTENSIONS"]
+__all__ = ["load_micrographs", "LazyMicrographs", "MICROGRAPH_EXTENSIONS"]
 
 
 def _import(module, what):
@@ -288,3 +289,52 @@ def read_micrograph(path, *, as_gray=True):
     if arr.ndim not in (2, 3) or arr.size == 0:
         raise ValueError(f"Cannot read micrograph '{path}': decoded shape {arr.shape}.")
     return _to_channels(arr, as_gray)
+
+
+class LazyMicrographs(Sequence):
+    """Micrograph files as a sequence of images, each read when it is indexed.
+
+    Nothing is read in advance and nothing is kept: ``images[i]`` decodes file ``i`` (and
+    applies ``transform``) each time, so a caller that needs a few images of a large
+    collection, one at a time (e.g. :func:`skmicro.plotting.collection_map`'s thumbnails),
+    holds one image in memory.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        The files, in the order of the sequence (checked when read).
+    transform : callable or None, default=None
+        Applied to each image after reading, e.g. a crop.
+    as_gray : bool, default=False
+        As in :func:`load_micrographs`; False keeps colour images ``(h, w, 3)``.
+
+    See Also
+    --------
+    load_micrographs : every file read at once.
+    open_micrographs : the files as a lazy dask array (one image size).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from skmicro.io import LazyMicrographs
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for i in range(3):
+    ...     Image.fromarray(np.full((4, 6), 10 * i, np.uint8)).save(folder / f"{i}.png")
+    >>> images = LazyMicrographs(sorted(folder.glob("*.png")), transform=lambda im: im[:2])
+    >>> len(images), images[2].shape, int(images[2][0, 0])
+    (3, (2, 6), 20)
+    """
+
+    def __init__(self, paths, transform=None, *, as_gray=False):
+        self.paths, self.transform, self.as_gray = [Path(p) for p in paths], transform, as_gray
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        image = read_micrograph(self.paths[i], as_gray=self.as_gray)
+        return image if self.transform is None else self.transform(image)

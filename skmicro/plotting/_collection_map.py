@@ -18,6 +18,7 @@ import numpy as np
 
 from .._paths import atomic_write, check_output_path
 from .._validation import Interval, StrOptions, validate_params
+from ..io import LazyMicrographs
 from ._common import pillow, thumbnail
 
 __all__ = ["collection_map"]
@@ -45,27 +46,6 @@ def _bokeh():
             f"extra: {_EXTRA_HINT} (or pip install 'bokeh>=3.7')."
         ) from exc
     return bokeh
-
-
-class LazyMicrographs(Sequence):
-    """Micrograph files read on access, one at a time (``transform``: applied to each image).
-
-    The one lazy reader of the collection map: :func:`collection_map` reads a folder or paths
-    through it (only the images it shows, each dropped once its thumbnail is made), and
-    :func:`skmicro.workflow.map_collection` passes its own (with the data bar cut).
-    """
-
-    def __init__(self, paths, transform=None):
-        self.paths, self.transform = list(paths), transform
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, i):
-        from ..io import _load
-
-        image = _load.read_micrograph(self.paths[i], as_gray=False)
-        return image if self.transform is None else self.transform(image)
 
 
 def _read_images(images, caller):

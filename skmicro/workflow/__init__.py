@@ -1,7 +1,8 @@
 """The user's route: a folder of micrographs -> a features table -> a cross-validated answer.
 
 :func:`describe_folder` turns a folder of micrographs into a features table (one row per
-file, cached per file; ``skmicro features`` on the command line); :func:`write_features` and
+file, cached per file; ``skmicro features`` on the command line), each file prepared as a
+:class:`Preparation` says (data bar, pixel size, contrast, tiles); :func:`write_features` and
 :func:`read_features` store it as Parquet or CSV; :func:`join_table` matches a spreadsheet to
 it by file name, :func:`evaluate_features` cross-validates each descriptor against a column
 and :func:`map_collection` draws the collection as an interactive map. Functions here compose
@@ -21,6 +22,7 @@ _LAZY = {
     "join_table": "._join",
     "map_collection": "._map",
     "parse_table_column": "._join",
+    "Preparation": "._preparation",
     "read_table": "._join",
     "synthesize_file": "._synthesize",
     "DESCRIPTORS": "._specs",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 import sys
 import warnings
 from dataclasses import dataclass
 
+from ._compute import compute, fail
 from ._files import content_hash, list_micrographs
-from ._specs import is_fitted, resolve_descriptors
+from ._preparation import preparation_of
+from ._specs import resolve_descriptors
 from ._store import FeatureStore, default_cache_dir
 from ._table import META_PREFIX, check_table_path, write_features
 
@@ -19,15 +20,6 @@ __all__ = ["describe_folder", "DEFAULT_DESCRIPTORS"]
 #: (64 numbers) and the scattering coefficients (681 numbers); see
 #: :data:`~skmicro.workflow.DESCRIPTORS`.
 DEFAULT_DESCRIPTORS = ("power_spectrum", "scattering")
-
-# Images decoded and described together (per chunk one call per descriptor and image size):
-# an interrupted run loses at most one chunk, and threads share out a chunk's images.
-_CHUNK = 8
-
-
-class _FileError(Exception):
-    """A per-file failure: the message names the file; on_error decides what happens."""
-
 
 @dataclass
 class _Item:
@@ -40,60 +32,18 @@ class _Item:
     meta: dict | None = None
     rows: dict = None  # descriptor name -> (names, values)
 
-    def item_key(self, rescaling):
+    def item_key(self, prep):
         """The cache identity of this image's result: content (+ the pixel size it is
         rescaled from when that came from the caller rather than the file)."""
-        if rescaling and self.given_pixel_size is not None:
+        if prep.target_pixel_size is not None and self.given_pixel_size is not None:
             return f"{self.content}-{self.given_pixel_size!r}".replace(".", "p")
         return self.content
 
 
-@dataclass
-class _Plan:
-    """What every chunk needs: preprocessing settings and the fitted descriptors."""
-
-    crop_data_bar: object
-    target_pixel_size: float | None
-    estimators: dict  # name -> fitted estimator (TiledFeatures-wrapped when tiling)
-    contrast: str | None = None
-
-
-def _check_params(crop_data_bar, target_pixel_size, tile, aggregate, on_error, cache,
-                  verbose, pixel_size, contrast):
+def _check_params(on_error, cache, verbose):
     # By hand, not validate_params: that would import scikit-learn, which a run served from
     # the cache never needs (tests/test_workflow_describe.py checks it stays so).
     name = "describe_folder"
-    if not (isinstance(crop_data_bar, bool) or (isinstance(crop_data_bar, numbers.Integral)
-                                                and crop_data_bar >= 0)):
-        raise ValueError(
-            f"The 'crop_data_bar' parameter of {name} must be True (detect and cut the "
-            "microscope's data bar), False, or a number of rows to cut at the bottom. Got "
-            f"{crop_data_bar!r} instead."
-        )
-    if target_pixel_size is not None and not (
-            isinstance(target_pixel_size, numbers.Real) and 0 < target_pixel_size < math.inf):
-        raise ValueError(
-            f"The 'target_pixel_size' parameter of {name} must be a positive number "
-            f"(micrometres per pixel) or None. Got {target_pixel_size!r} instead."
-        )
-    if tile is not None and not (isinstance(tile, numbers.Integral) and tile >= 1) and not (
-            isinstance(tile, (tuple, list)) and len(tile) == 2
-            and all(isinstance(t, numbers.Integral) and t >= 1 for t in tile)):
-        raise ValueError(
-            f"The 'tile' parameter of {name} must be None, a tile side in pixels or a pair "
-            f"(rows, cols). Got {tile!r} instead."
-        )
-    if contrast not in (None, "percentile", "clahe"):
-        raise ValueError(
-            f"The 'contrast' parameter of {name} must be None (images as stored), "
-            "'percentile' (stretch each image between its 1st and 99th percentiles) or "
-            f"'clahe' (adaptive histogram equalization). Got {contrast!r} instead."
-        )
-    if aggregate not in ("mean", "mean_std"):
-        raise ValueError(
-            f"The 'aggregate' parameter of {name} must be 'mean' or 'mean_std' (how tile "
-            f"descriptors are combined per image). Got {aggregate!r} instead."
-        )
     if on_error not in ("raise", "skip"):
         raise ValueError(
             f"The 'on_error' parameter of {name} must be 'raise' (stop at the first file that "
@@ -107,297 +57,28 @@ def _check_params(crop_data_bar, target_pixel_size, tile, aggregate, on_error, c
         )
     if not isinstance(verbose, numbers.Integral):
         raise TypeError(f"The 'verbose' parameter of {name} must be an int; got {verbose!r}.")
-    if pixel_size is not None and not isinstance(pixel_size, (numbers.Real, str)) and not \
-            hasattr(pixel_size, "items"):
-        raise TypeError(
-            f"The 'pixel_size' parameter of {name} must be None (read from the files), a "
-            "number (micrometres per pixel, for every image), a mapping / pandas Series from "
-            "file name to micrometres per pixel, or 'TABLE.csv:COLUMN'. Got "
-            f"{type(pixel_size).__name__} instead."
-        )
 
 
-def _given_pixel_sizes(pixel_size, files):
-    """One value (or None) per file from None, a number, or a mapping keyed by file name."""
-    if pixel_size is None:
-        return [None] * len(files)
-    if isinstance(pixel_size, str):
-        try:
-            pixel_size = float(pixel_size)
-        except ValueError:
-            pixel_size = _pixel_sizes_from_table(pixel_size, files)
-    if isinstance(pixel_size, numbers.Real):
-        if not (0 < pixel_size < math.inf):
-            raise ValueError(
-                "The 'pixel_size' parameter of describe_folder must be positive and finite "
-                f"(micrometres per pixel). Got {pixel_size!r} instead."
-            )
-        return [float(pixel_size)] * len(files)
-    mapping = {str(k): v for k, v in dict(pixel_size.items()).items()}
-    out = []
-    for path, name in files:
-        value = mapping.get(name, mapping.get(path.name))
-        if value is not None and not (isinstance(value, numbers.Real) and value > 0
-                                      and math.isfinite(value)):
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            else:
-                raise ValueError(
-                    f"The 'pixel_size' given for '{name}' must be a positive number of "
-                    f"micrometres per pixel. Got {value!r} instead."
-                )
-        out.append(None if value is None else float(value))
-    return out
-
-
-def _pixel_sizes_from_table(spec, files):
-    """``"TABLE.csv:COLUMN"`` -> {file name: value}, rows matched by file name (join_table)."""
-    from ._join import join_table, parse_table_column
-
-    table, column = parse_table_column(spec)
-    joined = join_table([name for _, name in files], table, missing="keep")
-    if column not in joined.columns:
-        raise ValueError(
-            f"The pixel_size table '{table}' has no column {column!r}; its columns are "
-            f"{', '.join(map(str, joined.columns))}. Write TABLE.csv:COLUMN with the column of "
-            "micrometres per pixel."
-        )
-    values = joined[column]
-    if values.dtype.kind not in "fiu":
-        raise ValueError(
-            f"The pixel_size column {column!r} of '{table}' must hold numbers (micrometres per "
-            f"pixel); it holds {values.dtype} values such as {values.iloc[0]!r}."
-        )
-    return {name: float(v) for (_, name), v in zip(files, values)}
-
-
-def _meta_key(crop_data_bar, version):
+def _meta_key(prep, version):
     from ._specs import _digest
 
-    return _digest(["meta", version, crop_data_bar])
+    return _digest(["meta", version, prep.crop_data_bar])
 
 
-def _prepare_image(item, plan):
-    """Read, crop and rescale one file; returns (2-D image, meta) or raises _FileError."""
-    import numpy as np
+def _specs_key(spec, version, prep):
+    from ._specs import _digest
 
-    from .._validation import as_float32
-    from ..io import load_micrographs
-    from ..preprocessing import NormalizeContrast, RescalePixelSize, find_data_bar
-
-    try:
-        images, declared = load_micrographs([item.path], return_pixel_size=True)
-    except (ValueError, OSError) as exc:
-        raise _FileError(str(exc)) from exc
-    image = images[0]
-    height, width = image.shape[:2]
-    if plan.crop_data_bar is True:  # CropDataBar's detection, without its per-call checks
-        try:
-            top, bottom = find_data_bar(image)
-        except ValueError as exc:
-            raise _FileError(f"cannot look for its data bar: {exc}") from exc
-    else:
-        top, bottom = 0, int(plan.crop_data_bar)  # False is 0
-        if bottom >= height:
-            raise _FileError(f"crop_data_bar={bottom} rows, but the image has only {height}.")
-    # float32 in the input contract's units, so that files of one size but different integer
-    # types (uint8, uint16) are stacked without rescaling one of them
-    image = as_float32(image[top:height - bottom], name="image", caller="describe_folder")
-    if plan.contrast is not None:  # after the crop: the bar's black and white would set it
-        image = NormalizeContrast(plan.contrast).fit_transform(image[None])[0]
-    rows = top + bottom
-    declared = float(declared[0])
-    meta = {"height": int(height), "width": int(width), "data_bar_rows": int(rows),
-            "declared_pixel_size_um": None if math.isnan(declared) else declared}
-    if plan.target_pixel_size is not None:
-        size = item.given_pixel_size if item.given_pixel_size is not None \
-            else meta["declared_pixel_size_um"]
-        if size is None:
-            raise _FileError(
-                "it declares no pixel size, and target_pixel_size needs one. Give the pixel "
-                "sizes with pixel_size= (a number, or a mapping from file name to "
-                "micrometres per pixel; --pixel-size on the command line), or leave "
-                "target_pixel_size unset."
-            )
-        image = RescalePixelSize(plan.target_pixel_size).fit_transform(
-            image[None], pixel_size=[size])[0]
-    elif image.ndim == 3:
-        image = image[..., 0] if image.shape[-1] == 1 else image
-    return np.ascontiguousarray(image), meta
-
-
-def _describe_chunk(items, plan, needs):
-    """Describe a few files: ``[(name, meta, {descriptor: values}) or (name, error)]``.
-
-    ``needs[i]`` are the descriptor names item ``i`` lacks (its meta is always recomputed,
-    which costs nothing next to decoding). Images of one size go through each descriptor
-    together; a failing group is retried image by image to find the culprit.
-    """
-    return _describe_prepared(items, [_prepare_safely(it, plan) for it in items], plan, needs)
-
-
-def _prepare_safely(item, plan):
-    try:
-        return _prepare_image(item, plan)
-    except _FileError as exc:
-        return str(exc)
-
-
-def _describe_prepared(items, ready, plan, needs):
-    """The descriptor part of :func:`_describe_chunk`; ``ready[i]`` is ``_prepare_safely``'s
-    result for ``items[i]``."""
-    import numpy as np
-
-    prepared, results = [], {}
-    for item, need, done in zip(items, needs, ready):
-        if isinstance(done, str):
-            results[item.name] = done
-            continue
-        image, meta = done
-        prepared.append((item, need, image, meta))
-        results[item.name] = (meta, {})
-    names = sorted({d for _, need, _, _ in prepared for d in need})
-    for desc in names:
-        est = plan.estimators[desc]
-        groups = {}
-        for item, need, image, _ in prepared:
-            if desc in need and isinstance(results[item.name], tuple):
-                groups.setdefault(image.shape, []).append((item, image))
-        for members in groups.values():
-            try:
-                values = np.asarray(est.transform(np.stack([im for _, im in members])))
-                for (item, _), row in zip(members, values):
-                    results[item.name][1][desc] = row
-                continue
-            except Exception:  # noqa: BLE001, S112 - find and report the failing file below
-                pass
-            for item, image in members:
-                try:
-                    results[item.name][1][desc] = np.asarray(est.transform(image[None]))[0]
-                except Exception as exc:  # noqa: BLE001 - any descriptor failure is per file
-                    results[item.name] = _descriptor_error(desc, est, image, exc)
-    return [(item.name, results[item.name]) for item in items]
-
-
-def _descriptor_error(desc, est, image, exc):
-    fitted = getattr(est, "image_shape_", None) or getattr(
-        getattr(est, "descriptor_", None), "image_shape_", None)
-    hint = ""
-    if fitted is not None and tuple(fitted) != tuple(image.shape[:2]):
-        hint = (f" This descriptor needs one image size (it was set up on {fitted[0]}x"
-                f"{fitted[1]} images, this one is {image.shape[0]}x{image.shape[1]} after "
-                "cropping): pass tile=SIZE (--tile) to describe every image by tiles of one "
-                "size, or choose a descriptor option that accepts mixed sizes.")
-    return f"descriptor '{desc}' failed: {type(exc).__name__}: {exc}{hint}"
-
-
-def _fit_estimators(specs, todo, plan_args, device, n_jobs, on_error):
-    """Build every descriptor that has files to compute and fit it on the first readable
-    image (descriptors learn only the image size there); returns (plan, failed files). A
-    user's unfitted estimator is cloned, never fitted in place. With on_error="raise" the
-    first failure ends the search (it is raised by the caller)."""
-    from sklearn.base import clone
-
-    from ..preprocessing import TiledFeatures
-
-    crop_data_bar, target_pixel_size, tile, aggregate, contrast = plan_args
-    plan = _Plan(crop_data_bar, target_pixel_size, {}, contrast)
-    needed = [s for s in specs if any(s.name in need for _, need in todo)]
-    if any(s.named for s in needed):
-        from .._engine import check_device_param
-
-        check_device_param(device, caller="describe_folder")
-    built = {s.name: s.build(device=device, n_jobs=n_jobs) for s in needed}
-    built = {k: est if is_fitted(est) else clone(est) for k, est in built.items()}
-    if tile is not None:
-        built = {k: TiledFeatures(est, tile_size=tuple(tile) if isinstance(tile, (list, tuple))
-                                  else int(tile), aggregate=aggregate)
-                 for k, est in built.items()}
-    failed = {}
-    for item, need in todo:
-        pending = [k for k in built if k in need and k not in plan.estimators]
-        if not pending:
-            continue
-        try:
-            image, _ = _prepare_image(item, plan)
-        except _FileError as exc:
-            failed[item.name] = str(exc)
-            if on_error == "raise":
-                break
-            continue
-        for k in pending:
-            est = built[k]
-            if not is_fitted(est):
-                try:
-                    est = est.fit(image[None])
-                except Exception as exc:  # noqa: BLE001
-                    failed[item.name] = _descriptor_error(k, est, image, exc)
-                    break
-            plan.estimators[k] = est
-        if len(plan.estimators) == len(built) or (failed and on_error == "raise"):
-            break
-    return plan, failed
-
-
-def _run_local(chunks, plan, needs, n_jobs):
-    """Chunks in order; the next chunk's files are read and cropped by a thread pool while
-    the descriptors run on the current one (decoding and the data-bar search release the
-    GIL for most of their time)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .._engine import n_threads
-
-    if not chunks:
-        return
-    with ThreadPoolExecutor(max_workers=n_threads(n_jobs)) as pool:
-        def submit(chunk):
-            return [pool.submit(_prepare_safely, item, plan) for item in chunk]
-
-        pending = submit(chunks[0])
-        for k, (chunk, need) in enumerate(zip(chunks, needs)):
-            ready = [f.result() for f in pending]
-            if k + 1 < len(chunks):
-                pending = submit(chunks[k + 1])
-            yield _describe_prepared(chunk, ready, plan, need)
-
-
-def _run_dask(chunks, plan, needs, scheduler):
-    try:
-        from distributed import Client, as_completed
-    except ImportError as exc:
-        raise ImportError(
-            "describe_folder(scheduler=...) runs on a Dask cluster through the distributed "
-            "package: pip install 'skmicro[dask]'."
-        ) from exc
-
-    from .._dask import worker_copy
-
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-    try:
-        shipped = _Plan(plan.crop_data_bar, plan.target_pixel_size,
-                        {k: worker_copy(e) for k, e in plan.estimators.items()}, plan.contrast)
-        plan_future = client.scatter(shipped, broadcast=True)
-        futures = [client.submit(_describe_chunk, chunk, plan_future, need, pure=False)
-                   for chunk, need in zip(chunks, needs)]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            client.cancel(futures)
-    finally:
-        if client is not scheduler:
-            client.close()
+    return _digest([spec.key(version), prep.cache_key()])
 
 
 def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=True,
                     pixel_size=None, target_pixel_size=None, contrast=None, tile=None,
-                    aggregate="mean", cache=True, out=None, on_error="raise", recursive=False, device="auto",
-                    n_jobs=None, scheduler=None, verbose=0):
+                    aggregate="mean", preparation=None, cache=True, out=None, on_error="raise",
+                    recursive=False, device="auto", n_jobs=None, scheduler=None, verbose=0):
     """Describe every micrograph in a folder: one row per file, cached per file.
 
-    Each file is read (:func:`skmicro.io.load_micrographs`), its data bar cut
-    (:class:`~skmicro.preprocessing.CropDataBar`), optionally brought to one pixel size
-    (:class:`~skmicro.preprocessing.RescalePixelSize`) and described by each descriptor
+    Each file is prepared (:class:`Preparation`: read, its data bar cut, optionally its
+    contrast normalized and brought to one pixel size) and described by each descriptor
     (optionally by tiles, :class:`~skmicro.preprocessing.TiledFeatures`). Each image's result
     is stored in a disk cache as soon as it is computed, keyed by the file's content and the
     descriptor's parameters: a second run computes only new or changed files, and an
@@ -422,11 +103,13 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     pixel_size : float, mapping, pandas.Series, str or None, default=None
         Micrometres per pixel: one number for every image, or one per file (keys are the
         table's file names or base names, as in a spreadsheet column indexed by file), or
-        ``"TABLE.csv:COLUMN"``, a spreadsheet column matched to the files by the column that
-        names them (:func:`join_table`); files without a value fall back to what they
-        declare. None reads
-        the size each TIFF declares (vendor SEM tags, ImageJ, resolution tags), where it
-        does. Reported in ``meta__pixel_size_um``; used only with ``target_pixel_size``.
+        ``"TABLE.csv:COLUMN"``, a spreadsheet column, or ``"TABLE.csv:LENGTH/PIXELS"``, a
+        scale bar's length in micrometres and in pixels (e.g.
+        ``"metadata.csv:micron_bar/micron_bar_px"``), rows matched to the files by the
+        column that names them (:func:`join_table`); files without a value fall back to what
+        they declare. None reads the size each TIFF declares (vendor SEM tags, ImageJ,
+        resolution tags), where it does. Reported in ``meta__pixel_size_um``; used only with
+        ``target_pixel_size``.
     target_pixel_size : float or None, default=None
         Resample every image to this many micrometres per pixel first, so that images taken
         at different magnifications are described at one physical scale.
@@ -444,6 +127,9 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         descriptors whose output depends on the size, and to bound memory on huge images.
     aggregate : {"mean", "mean_std"}, default="mean"
         How tile descriptors are combined per image (only with ``tile``).
+    preparation : Preparation or None, default=None
+        All the settings above in one object (then leave them at their defaults): the way
+        to share them with :func:`map_collection` and the segmentation route.
     cache : bool or path, default=True
         True caches per-image results under :func:`default_cache_dir`, a path caches them in
         that folder, False keeps nothing between runs.
@@ -517,8 +203,11 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     """
     import skmicro
 
-    _check_params(crop_data_bar, target_pixel_size, tile, aggregate, on_error, cache,
-                  verbose, pixel_size, contrast)
+    prep = preparation_of("describe_folder", preparation, dict(
+        crop_data_bar=crop_data_bar, pixel_size=pixel_size,
+        target_pixel_size=target_pixel_size, contrast=contrast, tile=tile,
+        aggregate=aggregate))
+    _check_params(on_error, cache, verbose)
     if out is not None:
         out = check_table_path(out, caller="describe_folder")
     specs = resolve_descriptors(descriptors)
@@ -526,19 +215,13 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         if spec.named and spec.has_options:
             spec.build(device=device, n_jobs=n_jobs)
     files = list_micrographs(paths, recursive=recursive)
-    given = _given_pixel_sizes(pixel_size, files)
+    given = prep.pixel_sizes([name for _, name in files])
     store = FeatureStore(None if cache is False else
                          default_cache_dir() if cache is True else cache)
     store.check_writable()
     version = skmicro.__version__
-    rescaling = target_pixel_size is not None
-    prep = ["prep", crop_data_bar, target_pixel_size,
-            list(tile) if isinstance(tile, (list, tuple)) else tile,
-            aggregate if tile is not None else None]
-    if contrast is not None:  # appended only when set, so caches made without it stay valid
-        prep.append(["contrast", contrast])
     keys = {s.name: _specs_key(s, version, prep) for s in specs}
-    meta_key = _meta_key(crop_data_bar, version)
+    meta_key = _meta_key(prep, version)
 
     items = [_Item(path, name, ps) for (path, name), ps in zip(files, given)]
     skipped, todo = {}, []
@@ -553,11 +236,11 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         for item in items:  # the cache first: what is there costs one small read per file
             item.content = hashes[item.path]
             if isinstance(item.content, OSError):
-                _fail(item, f"cannot read the file: {item.content}", on_error, skipped, store)
+                fail(item, f"cannot read the file: {item.content}", on_error, skipped, store)
                 bar.update()
                 continue
             item.meta = store.get_meta(meta_key, item.content)
-            key = item.item_key(rescaling)
+            key = item.item_key(prep)
             item.rows = {}
             for s in specs:
                 hit = store.get(keys[s.name], key)
@@ -571,9 +254,8 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         n_cached = len(items) - len(todo) - len(skipped)
         if todo:
             try:
-                _compute(todo, specs, keys, meta_key, store, rescaling, on_error, skipped, bar,
-                         (crop_data_bar, target_pixel_size, tile, aggregate, contrast), device, n_jobs,
-                         scheduler)
+                compute(todo, specs, keys, meta_key, store, prep, on_error, skipped, bar,
+                        device, n_jobs, scheduler)
             except KeyboardInterrupt:
                 if store.enabled:
                     done = sum(1 for it, _ in todo if len(it.rows) == len(specs))
@@ -597,69 +279,6 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         write_features(table, out)
     return table
 
-
-def _specs_key(spec, version, prep):
-    from ._specs import _digest
-
-    return _digest([spec.key(version), prep])
-
-
-def _fail(item, message, on_error, skipped, store):
-    text = f"'{item.path}': {message.rstrip('.')}"
-    if on_error == "skip":
-        skipped[item.name] = message
-        return
-    kept = " (the images already computed are kept in the cache; a rerun skips them)" \
-        if store.enabled else ""
-    raise ValueError(
-        f"Cannot describe micrograph {text}. Fix or remove the file, or pass on_error='skip' "
-        f"(--on-error skip) to leave unreadable files out{kept}."
-    )
-
-
-def _compute(todo, specs, keys, meta_key, store, rescaling, on_error, skipped, bar,
-             plan_args, device, n_jobs, scheduler):
-    bar.set_postfix_str("setting up the descriptors")
-    plan, failed = _fit_estimators(specs, todo, plan_args, device, n_jobs, on_error)
-    bar.set_postfix_str("")
-    by_name = {item.name: (item, need) for item, need in todo}
-    for name, message in failed.items():  # unreadable before anything could be set up
-        _fail(by_name[name][0], message, on_error, skipped, store)
-        bar.update()
-    rest = [(item, need) for item, need in todo if item.name not in failed]
-    chunks = [rest[i:i + _CHUNK] for i in range(0, len(rest), _CHUNK)]
-    describe = {s.name: s.describe() for s in specs}
-    names_of = {k: [str(n) for n in est.get_feature_names_out()]
-                for k, est in plan.estimators.items()}
-    run = (lambda c, p, n: _run_local(c, p, n, n_jobs)) if scheduler is None else (
-        lambda c, p, n: _run_dask(c, p, n, scheduler))
-    light = [[_Item(it.path, it.name, it.given_pixel_size) for it, _ in c] for c in chunks]
-    results = run(light, plan, [[n for _, n in c] for c in chunks])
-    for chunk_result in results:
-        for name, result in chunk_result:
-            item, need = by_name[name]
-            if isinstance(result, str):
-                _fail(item, result, on_error, skipped, store)
-                bar.update()
-                continue
-            meta, rows = result
-            key = item.item_key(rescaling)
-            bad = [d for d, v in rows.items() if len(v) != len(names_of[d])]
-            if bad:
-                _fail(item, f"descriptor '{bad[0]}' gives {len(rows[bad[0]])} features for this "
-                      f"{meta['height']}x{meta['width']} image but {len(names_of[bad[0]])} for "
-                      "the first one: its output depends on the image size. Pass tile=SIZE "
-                      "(--tile) to describe every image by tiles of one size.",
-                      on_error, skipped, store)
-                bar.update()
-                continue
-            for desc, values in rows.items():
-                names = names_of[desc]
-                store.put(keys[desc], key, names, values, describe=describe[desc])
-                item.rows[desc] = (tuple(names), values)
-            store.put_meta(meta_key, item.content, meta)
-            item.meta = meta
-            bar.update()
 
 
 def _assemble(items, specs):

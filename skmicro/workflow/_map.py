@@ -9,6 +9,7 @@ from pathlib import Path
 from .._paths import check_output_path
 from .._validation import Interval, validate_params
 from ._join import join_table, read_table
+from ._preparation import preparation_of
 from ._table import META_PREFIX, descriptor_columns, read_features
 
 __all__ = ["map_collection"]
@@ -25,12 +26,6 @@ def _descriptor_block(table, descriptor, source):
     return blocks[descriptor]
 
 
-def _cut_data_bar(image):
-    from ..preprocessing import CropDataBar
-
-    return CropDataBar().fit_transform([image])[0]
-
-
 @validate_params(
     {"source": [str, os.PathLike], "metadata": "no_validation", "color": [None, str],
      "descriptor": [None, str], "images": [None, str, os.PathLike],
@@ -38,18 +33,24 @@ def _cut_data_bar(image):
      "max_points": [Interval(Integral, 3, None, closed="left")],
      "thumbnail_size": [Interval(Integral, 8, 1024, closed="both")],
      "title": [None, str], "out": [str, os.PathLike], "random_state": ["random_state"],
-     "verbose": ["verbose"]},
+     "verbose": ["verbose"], "crop_data_bar": "no_validation", "pixel_size": "no_validation",
+     "target_pixel_size": "no_validation", "contrast": "no_validation",
+     "tile": "no_validation", "aggregate": "no_validation", "preparation": "no_validation"},
     prefer_skip_nested_validation=True,
 )
 def map_collection(source, *, metadata=None, color=None, descriptor="power_spectrum",
-                   images=None, cache=True, max_points=5000, thumbnail_size=96, title=None,
-                   out="map.html", random_state=0, verbose=1):
+                   images=None, crop_data_bar=True, pixel_size=None, target_pixel_size=None,
+                   contrast=None, tile=None, aggregate="mean", preparation=None, cache=True,
+                   max_points=5000, thumbnail_size=96, title=None, out="map.html",
+                   random_state=0, verbose=1):
     """Write the interactive map of a folder of micrographs (or of a features table).
 
     The route behind ``skmicro map``: the micrographs are described (or their features read),
     embedded in 2-D by metric MDS of one descriptor, joined by file name to a spreadsheet, and
     drawn by :func:`skmicro.plotting.collection_map` as one self-contained HTML page with each
-    micrograph's thumbnail (its data bar cut first).
+    micrograph's thumbnail. A folder's micrographs are prepared as by :func:`describe_folder`
+    (the same options, or one :class:`Preparation`); thumbnails show each file as stored,
+    its data bar cut the same way.
 
     Parameters
     ----------
@@ -71,6 +72,12 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     images : str or path-like, optional
         For a features table: the folder its file names are relative to (default: the
         table's own folder). Thumbnails are read from there.
+    crop_data_bar, pixel_size, target_pixel_size, contrast, tile, aggregate
+        For a folder, how each micrograph is prepared before it is described, as in
+        :func:`describe_folder` (and :class:`Preparation`); ``crop_data_bar`` also applies
+        to the thumbnails of a features table.
+    preparation : Preparation or None, default=None
+        These settings in one object (then leave them at their defaults).
     cache : bool or path, default=True
         For a folder: :func:`describe_folder`'s per-file cache (True: the default cache
         folder; False: none; a path: that folder).
@@ -128,10 +135,14 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     """
     import pandas as pd
 
+    from ..io import LazyMicrographs
     from ..plotting import collection_map
-    from ..plotting._collection_map import LazyMicrographs
 
     caller = "map_collection"
+    prep = preparation_of(caller, preparation, dict(
+        crop_data_bar=crop_data_bar, pixel_size=pixel_size,
+        target_pixel_size=target_pixel_size, contrast=contrast, tile=tile,
+        aggregate=aggregate))
     out = check_output_path(out, caller=caller, example="map.html")
     source = Path(source)
     if metadata is not None and not isinstance(metadata, pd.DataFrame):
@@ -147,7 +158,7 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
         from ._describe import describe_folder
 
         table = describe_folder(source, descriptors=[descriptor or "power_spectrum"],
-                                cache=cache, verbose=verbose)
+                                preparation=prep, cache=cache, verbose=verbose)
         root, what = source, f"the features of {str(source)!r}"
     elif source.is_file():
         table = read_features(source)
@@ -172,9 +183,14 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
         raise FileNotFoundError(
             f"{caller}: {len(missing)} micrographs of {what} are not in {str(root)!r} (e.g. "
             f"{missing[0]!r}); pass the folder they were described from (--images).")
-    # collection_map's lazy reader: only the micrographs shown (a sample above max_points),
-    # one at a time, each with its data bar cut
-    shown_images = LazyMicrographs([root / f for f in files], transform=_cut_data_bar)
+    # only the micrographs shown (a sample above max_points) are read, one at a time, each
+    # with its data bar cut as the descriptors' was
+
+    def cut(image):
+        top, bottom = prep.cut_data_bar(image)
+        return image[top:image.shape[0] - bottom]
+
+    shown_images = LazyMicrographs([root / f for f in files], transform=cut)
     return collection_map(shown_images, features=table[columns].to_numpy(),
                           color=color, labels=files, metadata=shown,
                           thumbnail_size=thumbnail_size, max_points=max_points,
