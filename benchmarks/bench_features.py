@@ -1,7 +1,7 @@
 """`skmicro features` on a folder of full-size micrographs against the loop a user would write.
 
 A temporary folder of ``--n-files`` micrographs (645x522 8-bit TIFFs with their 38-row data
-bar, like the originals) is made from the 24 UHCS images (../shared/data/uhcs24): each file is
+bar, like the originals) is made from the 24 UHCS images that ship with skmicro (skmicro.datasets.load_uhcs24): each file is
 one of them, flipped and circularly shifted differently, so that every file's content is new to
 the cache. The folder is deleted at the end (never commit these images: CC BY-SA).
 
@@ -45,8 +45,6 @@ from _common import load_line, print_machine_header, print_table
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BAR_ROWS = 38  # the UHCS data bar: rows 484-521
-DEFAULT_SOURCE = next((p for p in (ROOT.parent / "shared" / "data" / "uhcs24",
-                                   Path("/work/shared/data/uhcs24")) if p.is_dir()), None)
 DESCRIPTORS = ("power_spectrum", "scattering", "vgg_gram")
 
 
@@ -193,8 +191,9 @@ def main(argv=None):
                              "peer runs on all files (default: %(default)s)")
     parser.add_argument("--descriptors", nargs="+", default=list(DESCRIPTORS),
                         choices=DESCRIPTORS)
-    parser.add_argument("--source", default=DEFAULT_SOURCE,
-                        help="folder of UHCS micrographs (default: ../shared/data/uhcs24)")
+    parser.add_argument("--source", default=None,
+                        help="folder of UHCS micrographs (default: the copy that ships with "
+                             "skmicro, skmicro.datasets.load_uhcs24().folder)")
     parser.add_argument("--keep", default=None, help="make the folder here and keep it")
     parser.add_argument("--peer", nargs=3, metavar=("NAME", "N", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -202,7 +201,9 @@ def main(argv=None):
     if args.peer:
         return peer_main(args.peer[0], args.folder, int(args.peer[1]), args.peer[2])
     if args.source is None:
-        sys.exit("No UHCS folder: pass --source ../shared/data/uhcs24")
+        from skmicro.datasets import load_uhcs24
+
+        args.source = load_uhcs24(return_labels=False).folder
 
     print_machine_header()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench_features_"))

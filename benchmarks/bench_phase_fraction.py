@@ -4,10 +4,10 @@ first tries, in one run, with a protocol fixed before the test folds are scored.
     python benchmarks/bench_phase_fraction.py [DATA_FOLDER] [--json PATH] [--figures DIR]
         [--tile-sizes 128 192] [--offsets 3] [--keep-upsampled] [--quick]
 
-DATA_FOLDER defaults to ``SKMICRO_UHCS24`` or ``../shared/data/uhcs24`` beside the repository
-(24 SEM micrographs with the experts' per-pixel annotations, CC BY-SA 3.0 US: "Ultrahigh Carbon
-Steel Microconstituent Annotations", DeCost, Hecht, Sibley, Francis, Webler, Picard, Holm,
-https://hdl.handle.net/11256/940). Without it the script says so and exits 0.
+DATA_FOLDER defaults to ``SKMICRO_UHCS24``, else the copy that ships with skmicro
+(``skmicro.datasets.load_uhcs24``: 24 SEM micrographs with the experts' per-pixel annotations,
+CC BY-SA 3.0 US: "Ultrahigh Carbon Steel Microconstituent Annotations", DeCost, Hecht, Sibley,
+Francis, Webler, Picard, Holm, https://hdl.handle.net/11256/940).
 
 Protocol (docs/phase_fractions.md):
 
@@ -50,7 +50,9 @@ def data_folder(arg):
         return Path(arg)
     if os.environ.get("SKMICRO_UHCS24"):
         return Path(os.environ["SKMICRO_UHCS24"])
-    return Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "uhcs24"
+    from skmicro.datasets import load_uhcs24
+
+    return load_uhcs24(return_labels=False).folder
 
 
 def load(folder):

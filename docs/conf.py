@@ -90,18 +90,12 @@ for _name, _url in _INVENTORIES.items():
 intersphinx_timeout = 10
 
 # -- sphinx-gallery ----------------------------------------------------------------------------
-# Every examples/plot_*.py runs at build time. plot_uhcs.py needs the UHCS micrographs, which
-# are not in the repository: SKMICRO_UHCS24, else ../shared/data/uhcs24 beside the checkout
-# (the example's own default). Without them its page shows the code, not run.
-_uhcs = Path(os.environ.get("SKMICRO_UHCS24") or ROOT.parent / "shared" / "data" / "uhcs24")
-if (_uhcs / "metadata.csv").is_file():
-    os.environ["SKMICRO_UHCS24"] = str(_uhcs)  # examples run with cwd=examples/, no __file__
-_run_examples = r"/plot_" if (_uhcs / "metadata.csv").is_file() else r"/plot_(?!uhcs)"
-
+# Every examples/plot_*.py runs at build time; the UHCS ones read the example micrographs that
+# ship with skmicro (skmicro.datasets.load_uhcs24).
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": _run_examples,
+    "filename_pattern": r"/plot_",
     "ignore_pattern": r"__init__\.py|/_",
     "doc_module": ("skmicro",),
     "backreferences_dir": "reference/backrefs",

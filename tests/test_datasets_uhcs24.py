@@ -149,3 +149,16 @@ def test_package_data_lists_every_shipped_suffix():
     for name in _files(SHIPPED):
         relative = str((SHIPPED / name).relative_to(package))
         assert any(fnmatch.fnmatch(relative, p) for p in patterns), relative
+
+
+def test_no_page_or_example_reads_data_outside_the_repository():
+    # The docs once read ../shared/data/uhcs24, which a user who installed skmicro lacks.
+    import re
+
+    outside = re.compile(r"shared/data|\"shared\" / \"data\"|'shared' / 'data'")
+    files = [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("docs/**/*.py"),
+             *ROOT.glob("skmicro/**/*.py")]
+    offenders = [str(f.relative_to(ROOT)) for f in files
+                 if not {"_build", "auto_examples", "reference"} & set(f.parts)
+                 and outside.search(f.read_text(encoding="utf-8"))]
+    assert not offenders, offenders

@@ -1,8 +1,5 @@
 """skmicro.preprocessing on small synthetic images (always) and on the UHCS micrographs."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sklearn
@@ -18,12 +15,6 @@ from skmicro.preprocessing import (
     RescalePixelSize,
     find_data_bar,
 )
-
-
-def uhcs_folder():
-    env = os.environ.get("SKMICRO_UHCS24")
-    folder = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "uhcs24"
-    return folder if (folder / "metadata.csv").is_file() else None
 
 
 def add_bar(image, height, *, top=False, background=0.0, rng=None):
@@ -218,13 +209,10 @@ UHCS_BAR_FIRST_ROW = 484
 
 @pytest.fixture(scope="module")
 def uhcs():
-    folder = uhcs_folder()
-    if folder is None:
-        pytest.skip("UHCS micrographs not found (../shared/data/uhcs24 or SKMICRO_UHCS24)")
-    from skmicro.io import load_micrographs
+    from skmicro.datasets import load_uhcs24
 
-    images, names = load_micrographs(folder, return_names=True)
-    return images, names
+    uhcs = load_uhcs24(return_labels=False)
+    return list(uhcs.images), uhcs.file_names
 
 
 def test_uhcs_inspected_bar_rows_are_flat_and_micrograph_rows_are_not(uhcs):
@@ -242,13 +230,3 @@ def test_uhcs_every_bar_is_gone_and_at_most_three_rows_lost(uhcs):
         assert UHCS_BAR_FIRST_ROW - 3 <= cropped.shape[0] <= UHCS_BAR_FIRST_ROW, name
         np.testing.assert_array_equal(cropped, image[: cropped.shape[0]] / np.float32(255))
 
-
-def test_uhcs_example_exits_cleanly_without_the_data(tmp_path):
-    import subprocess
-    import sys
-
-    script = Path(__file__).resolve().parents[1] / "docs" / "examples" / "plot_uhcs.py"
-    env = {**os.environ, "SKMICRO_UHCS24": str(tmp_path / "absent")}
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0 and "UHCS micrographs not found" in done.stdout

@@ -32,9 +32,7 @@ tifffile = pytest.importorskip("tifffile")
 Image = pytest.importorskip("PIL.Image")
 
 ROOT = Path(__file__).resolve().parents[1]
-UHCS = ROOT.parent / "shared" / "data" / "uhcs24"
-if not UHCS.is_dir():
-    UHCS = Path("/work/shared/data/uhcs24")
+UHCS = ROOT / "skmicro" / "datasets" / "data" / "uhcs24"  # skmicro.datasets.load_uhcs24's files
 
 H, W = 128, 160
 BAR = 12  # rows of the data bar drawn on bar.png
@@ -421,7 +419,6 @@ def test_dask_local_cluster_gives_the_same_table(folder, tmp_path):
     assert len(list((tmp_path / "c").rglob("*.npz"))) == 5
 
 
-@pytest.mark.skipif(not UHCS.is_dir(), reason="../shared/data/uhcs24 is not here")
 def test_uhcs24_real_micrographs(tmp_path):
     meta = pd.read_csv(UHCS / "metadata.csv", index_col="file")
     sizes = meta["micron_bar"] / meta["micron_bar_px"]

@@ -7,9 +7,9 @@ collections as 2-D maps where each micrograph sits at its place in a texture emb
 
 1. 1,000 synthetic Perlin textures of random orientation, embedded by metric MDS of their
    low-frequency 2-D power spectrum: the orientation angle goes round a ring;
-2. the 24 SEM micrographs of ultrahigh-carbon steel in ``../shared/data/uhcs24`` (skipped
-   when that folder is absent), through the route ``skmicro map`` uses, coloured by anneal
-   temperature.
+2. the 24 SEM micrographs of ultrahigh-carbon steel that ship with skmicro, written to a
+   folder as ``skmicro datasets uhcs24`` does (:func:`skmicro.datasets.export_uhcs24`), through
+   the route ``skmicro map`` uses, coloured by anneal temperature.
 
 Each map is one self-contained HTML page (:func:`skmicro.plotting.collection_map`, Bokeh:
 ``pip install 'skmicro[map]'``) written to the folder given as the first argument, or to a
@@ -28,7 +28,6 @@ this attribution and the same licence.
 # %%
 # 1,000 Perlin textures, coloured by their angle
 # ----------------------------------------------
-import os
 import sys
 import tempfile
 import time
@@ -39,8 +38,11 @@ import numpy as np
 import pandas as pd
 
 from skmicro import MDSEmbedder, PowerSpectrumFeatures
-from skmicro.datasets import make_perlin_textures
+from skmicro.datasets import export_uhcs24, make_perlin_textures
+from skmicro.io import load_micrographs
 from skmicro.plotting import collection_map, plot_embedding
+from skmicro.preprocessing import CropDataBar
+from skmicro.workflow import describe_folder, join_table, map_collection
 
 OUT = (Path(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("-")
        else Path(tempfile.mkdtemp(prefix="skmicro-maps-")))
@@ -72,42 +74,26 @@ fig.tight_layout()
 # folder (with the per-file cache of ``skmicro features``), joins the spreadsheet by file name,
 # cuts each data bar and writes the page.
 
+FOLDER = export_uhcs24(Path(tempfile.mkdtemp(prefix="skmicro-uhcs24-")) / "uhcs24")
+ATTRIBUTION = ("Micrographs: UHCS Microconstituent Annotations, DeCost, Hecht, Sibley, "
+               "Francis, Webler, Picard, Holm; hdl.handle.net/11256/940; CC BY-SA 3.0 US")
+t0 = time.perf_counter()
+page = map_collection(FOLDER, metadata=FOLDER / "metadata.csv", color="anneal_temperature",
+                      out=OUT / "uhcs_map.html", verbose=0,
+                      title="UHCS micrographs (CC BY-SA 3.0 US, DeCost et al.)")
+print(f"wrote {page} ({page.stat().st_size / 1e6:.1f} MB) in "
+      f"{time.perf_counter() - t0:.0f} s")
 
-def uhcs_folder():
-    if os.environ.get("SKMICRO_UHCS24"):
-        return Path(os.environ["SKMICRO_UHCS24"])
-    # argv[0] is this script both from a shell and in sphinx-gallery (which has no __file__)
-    return Path(sys.argv[0]).resolve().parents[2] / ".." / "shared" / "data" / "uhcs24"
-
-
-FOLDER = uhcs_folder()
-if not (FOLDER / "metadata.csv").is_file():
-    print(f"UHCS micrographs not found in {FOLDER} (set SKMICRO_UHCS24): the UHCS map is "
-          "skipped.")
-else:
-    from skmicro.io import load_micrographs
-    from skmicro.preprocessing import CropDataBar
-    from skmicro.workflow import describe_folder, join_table, map_collection
-
-    ATTRIBUTION = ("Micrographs: UHCS Microconstituent Annotations, DeCost, Hecht, Sibley, "
-                   "Francis, Webler, Picard, Holm; hdl.handle.net/11256/940; CC BY-SA 3.0 US")
-    t0 = time.perf_counter()
-    page = map_collection(FOLDER, metadata=FOLDER / "metadata.csv", color="anneal_temperature",
-                          out=OUT / "uhcs_map.html", verbose=0,
-                          title="UHCS micrographs (CC BY-SA 3.0 US, DeCost et al.)")
-    print(f"wrote {page} ({page.stat().st_size / 1e6:.1f} MB) in "
-          f"{time.perf_counter() - t0:.0f} s")
-
-    # the static twin, from the same (cached) features
-    table = describe_folder(FOLDER, descriptors=["power_spectrum"], verbose=0)
-    temperature = join_table(table, FOLDER / "metadata.csv")["anneal_temperature"]
-    uhcs_embedding = MDSEmbedder(random_state=0).fit_transform(table.filter(like="power_"))
-    images = CropDataBar().fit_transform(load_micrographs([FOLDER / f for f in table.index]))
-    fig, ax = plt.subplots(figsize=(7, 6))
-    plot_embedding(uhcs_embedding, color=temperature.astype(float),
-                   color_label="anneal temperature (C)", thumbnails=images, thumbnail_grid=7,
-                   ax=ax)
-    ax.set_title("UHCS: MDS of the radial power spectrum")
-    fig.text(0.01, 0.01, ATTRIBUTION, fontsize=6)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+# the static twin, from the same (cached) features
+table = describe_folder(FOLDER, descriptors=["power_spectrum"], verbose=0)
+temperature = join_table(table, FOLDER / "metadata.csv")["anneal_temperature"]
+uhcs_embedding = MDSEmbedder(random_state=0).fit_transform(table.filter(like="power_"))
+images = CropDataBar().fit_transform(load_micrographs([FOLDER / f for f in table.index]))
+fig, ax = plt.subplots(figsize=(7, 6))
+plot_embedding(uhcs_embedding, color=temperature.astype(float),
+               color_label="anneal temperature (C)", thumbnails=images, thumbnail_grid=7,
+               ax=ax)
+ax.set_title("UHCS: MDS of the radial power spectrum")
+fig.text(0.01, 0.01, ATTRIBUTION, fontsize=6)
+fig.tight_layout(rect=(0, 0.03, 1, 1))
 plt.show()

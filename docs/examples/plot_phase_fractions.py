@@ -18,8 +18,8 @@ network area fraction each. This example
 
 The full study (every descriptor, k-NN, tile sizes, grid offsets, grouping by sample, files
 re-saved at other bit depths) is ``benchmarks/bench_phase_fraction.py``; its tables are in
-``docs/phase_fractions.md``. Run this example as ``python docs/examples/plot_phase_fractions.py
-[DATA_FOLDER]``; without the data it says so and exits.
+``docs/phase_fractions.md``. Run this example as ``python docs/examples/plot_phase_fractions.py``;
+the micrographs and their labels ship with skmicro (:func:`~skmicro.datasets.load_uhcs24`).
 
 Data: "Ultrahigh Carbon Steel Microconstituent Annotations", B. DeCost, M. Hecht, T. Sibley,
 T. Francis, B. Webler, Y. Picard, E. Holm; a subset of "Ultrahigh Carbon Steel Micrographs",
@@ -28,47 +28,26 @@ attribution and the same licence.
 """
 
 # %%
-# Find the data
+# Load the data
 # -------------
-import csv
-import os
-import sys
-from pathlib import Path
-
+import matplotlib.pyplot as plt
 import numpy as np
+from skimage.feature import local_binary_pattern
+from sklearn.linear_model import RidgeCV
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmicro import ScatteringFeatures
+from skmicro.datasets import load_uhcs24
+from skmicro.preprocessing import CropDataBar, NormalizeContrast, tile_fractions
 
 ATTRIBUTION = (
     "Micrographs: UHCS Microconstituent Annotations, DeCost, Hecht, Sibley, Francis, Webler, "
     "Picard, Holm; hdl.handle.net/11256/940; CC BY-SA 3.0 US"
 )
-
-
-def data_folder():
-    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
-        return Path(sys.argv[1])
-    if os.environ.get("SKMICRO_UHCS24"):
-        return Path(os.environ["SKMICRO_UHCS24"])
-    # argv[0] is this script both from a shell and in sphinx-gallery (which has no __file__)
-    return Path(sys.argv[0]).resolve().parents[2] / ".." / "shared" / "data" / "uhcs24"
-
-
-FOLDER = data_folder()
-if not (FOLDER / "labels").is_dir():
-    print(f"UHCS micrographs with labels not found in {FOLDER}: pass the folder as the first "
-          "argument or set SKMICRO_UHCS24. Nothing to do.")
-    sys.exit(0)
-
-import matplotlib.pyplot as plt  # noqa: E402
-from skimage.feature import local_binary_pattern  # noqa: E402
-from sklearn.linear_model import RidgeCV  # noqa: E402
-from sklearn.metrics import r2_score  # noqa: E402
-from sklearn.model_selection import GroupKFold, cross_val_predict  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from skmicro import ScatteringFeatures  # noqa: E402
-from skmicro.io import load_micrographs  # noqa: E402
-from skmicro.preprocessing import CropDataBar, NormalizeContrast, tile_fractions  # noqa: E402
+uhcs = load_uhcs24()
 
 # %%
 # Tiles and their measured fractions
@@ -76,14 +55,11 @@ from skmicro.preprocessing import CropDataBar, NormalizeContrast, tile_fractions
 # One pixel size, 0.194 um (the 982x magnification of 16 images). The 491x image would have
 # to be upsampled 2x, which invents none of the particle detail the descriptors read: it is
 # left out; the 4910x image is smaller than one tile at this pixel size.
-rows = list(csv.DictReader(open(FOLDER / "metadata.csv")))
-images = load_micrographs([FOLDER / r["file"] for r in rows])
-masks = load_micrographs([FOLDER / "labels" / r["file"].replace(".tif", ".png") for r in rows])
-sizes = np.array([float(r["micron_bar"]) / float(r["micron_bar_px"]) for r in rows])
-images = NormalizeContrast().fit_transform(CropDataBar().fit_transform(images))
-masks = [m[:im.shape[0]] for m, im in zip(masks, images)]
+sizes = uhcs.metadata["pixel_size_um"].to_numpy()  # micron_bar / micron_bar_px
+images = NormalizeContrast().fit_transform(CropDataBar().fit_transform(list(uhcs.images)))
+masks = [m[:im.shape[0]] for m, im in zip(uhcs.labels, images)]
 target = 0.194
-use = [i for i in range(len(rows)) if sizes[i] <= 1.25 * target
+use = [i for i in range(len(images)) if sizes[i] <= 1.25 * target
        and min(s * sizes[i] / target for s in images[i].shape) >= 128]
 tiles, fractions, groups = tile_fractions(
     [images[i] for i in use], [masks[i] for i in use], tile_size=128, classes=[0, 1, 2, 3],

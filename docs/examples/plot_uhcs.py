@@ -2,8 +2,8 @@
 Real SEM micrographs end to end: data bars, one pixel size, descriptors, MDS, regression
 =========================================================================================
 
-24 scanning-electron micrographs of ultrahigh-carbon steel (UHCS), exactly as they come off
-the microscope: a data bar at the bottom, and magnifications from 491x to 4910x (pixel sizes
+The 24 scanning-electron micrographs of ultrahigh-carbon steel (UHCS) that ship with skmicro
+(:func:`~skmicro.datasets.load_uhcs24`), exactly as they come off the microscope: a data bar at the bottom, and magnifications from 491x to 4910x (pixel sizes
 from 0.039 to 0.39 um). The example
 
 1. crops each data bar (:class:`~skmicro.preprocessing.CropDataBar`),
@@ -17,10 +17,8 @@ from 0.039 to 0.39 um). The example
    descriptor, grouped by physical sample (leave one sample out), against the same pipeline
    without pixel-size normalization and without bar removal.
 
-Run it as ``python docs/examples/plot_uhcs.py [DATA_FOLDER [FIGURE_FOLDER]]``. The data
-folder comes from the first argument, else the ``SKMICRO_UHCS24`` environment variable, else
-``../shared/data/uhcs24`` beside the repository; without it the script says so and exits.
-With a figure folder it also saves the figures there (``docs/img/uhcs``).
+Run it as ``python docs/examples/plot_uhcs.py [FIGURE_FOLDER]``; with a figure folder it also
+saves the figures there (``docs/img/uhcs``).
 
 Data: "Ultrahigh Carbon Steel Microconstituent Annotations", B. DeCost, M. Hecht, T. Sibley,
 T. Francis, B. Webler, Y. Picard, E. Holm; a subset of "Ultrahigh Carbon Steel Micrographs",
@@ -30,44 +28,22 @@ attribution and the same licence.
 """
 
 # %%
-# Find the data
+# Load the data
 # -------------
-import csv
-import os
+# :func:`~skmicro.datasets.load_uhcs24` returns the images as stored (uint8, data bar
+# included) and ``metadata.csv`` as a DataFrame, whose ``pixel_size_um`` is the scale bar's
+# length over its pixels.
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+import matplotlib
 
-ATTRIBUTION = (
-    "Micrographs: UHCS Microconstituent Annotations, DeCost, Hecht, Sibley, Francis, Webler, "
-    "Picard, Holm; hdl.handle.net/11256/940; CC BY-SA 3.0 US"
-)
-
-
-def data_folder():
-    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
-        return Path(sys.argv[1])
-    if os.environ.get("SKMICRO_UHCS24"):
-        return Path(os.environ["SKMICRO_UHCS24"])
-    # argv[0] is this script both from a shell and in sphinx-gallery (which has no __file__)
-    repo = Path(sys.argv[0]).resolve().parents[2]
-    return repo / ".." / "shared" / "data" / "uhcs24"
-
-
-FOLDER = data_folder()
-FIGURES = Path(sys.argv[2]) if len(sys.argv) > 2 else None
-if not (FOLDER / "metadata.csv").is_file():
-    print(f"UHCS micrographs not found in {FOLDER}: pass the folder as the first argument or "
-          "set SKMICRO_UHCS24. Nothing to do.")
-    sys.exit(0)
-
-import matplotlib  # noqa: E402
-
+FIGURES = Path(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
 if FIGURES is not None:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from sklearn.dummy import DummyRegressor  # noqa: E402
 from sklearn.linear_model import RidgeCV  # noqa: E402
 from sklearn.metrics import mean_absolute_error, r2_score  # noqa: E402
@@ -85,7 +61,7 @@ from skmicro import (  # noqa: E402
     ScatteringFeatures,
     VGGGramFeatures,
 )
-from skmicro.io import load_micrographs  # noqa: E402
+from skmicro.datasets import load_uhcs24  # noqa: E402
 from skmicro.preprocessing import (  # noqa: E402
     CropDataBar,
     RescalePixelSize,
@@ -93,16 +69,19 @@ from skmicro.preprocessing import (  # noqa: E402
     find_data_bar,
 )
 
+ATTRIBUTION = (
+    "Micrographs: UHCS Microconstituent Annotations, DeCost, Hecht, Sibley, Francis, Webler, "
+    "Picard, Holm; hdl.handle.net/11256/940; CC BY-SA 3.0 US"
+)
 T0 = time.perf_counter()
-images, names = load_micrographs(FOLDER, return_names=True)
-with open(FOLDER / "metadata.csv", newline="") as fh:
-    meta = {row["file"]: row for row in csv.DictReader(fh)}
-rows = [meta[n] for n in names]
-pixel_size = np.array([float(r["micron_bar"]) / float(r["micron_bar_px"]) for r in rows])
-temperature = np.array([float(r["anneal_temperature"] or "nan") for r in rows])
-constituent = np.array([r["primary_microconstituent"] for r in rows])
-sample = np.array([r["sample_label"] for r in rows])  # images of one sample share a group
-targets = {t: np.array([float(r[t]) for r in rows]) for t in ("frac_network", "frac_spheroidite")}
+uhcs = load_uhcs24(return_labels=False)
+images, names, meta = list(uhcs.images), uhcs.file_names, uhcs.metadata
+rows = meta.to_dict("records")
+pixel_size = meta["pixel_size_um"].to_numpy()
+temperature = meta["anneal_temperature"].to_numpy(dtype=float)  # NaN: no processing record
+constituent = meta["primary_microconstituent"].to_numpy()
+sample = meta["sample_label"].to_numpy()  # images of one sample share a group
+targets = {t: meta[t].to_numpy() for t in ("frac_network", "frac_spheroidite")}
 print(f"{len(images)} micrographs, {len(set(sample))} samples, pixel sizes "
       f"{pixel_size.min():.3f}..{pixel_size.max():.3f} um")
 
