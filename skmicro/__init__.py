@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "PowerSpectrumFeatures": "skmicro.features._power_spectrum",
     "FilterBankPixelFeatures": "skmicro.features._dense_filter_bank",
+    "VGGHypercolumnPixelFeatures": "skmicro.features._dense_vgg",
     "ScatteringFeatures": "skmicro.features._scattering",
     "VGGGramFeatures": "skmicro.features._vgg_gram",
     "PairwiseDistances": "skmicro.manifold._distances",

@@ -19,16 +19,18 @@ def test_descriptors_import_from_features():
         PowerSpectrumFeatures,
         ScatteringFeatures,
         VGGGramFeatures,
+        VGGHypercolumnPixelFeatures,
     )
 
     assert skmicro.features.__all__ == [
         "FilterBankPixelFeatures", "PowerSpectrumFeatures", "ScatteringFeatures",
-        "VGGGramFeatures"]
+        "VGGGramFeatures", "VGGHypercolumnPixelFeatures"]
     # One class each, whichever way it is imported.
     assert ScatteringFeatures is skmicro.ScatteringFeatures
     assert VGGGramFeatures is skmicro.VGGGramFeatures
     assert PowerSpectrumFeatures is skmicro.PowerSpectrumFeatures
     assert FilterBankPixelFeatures is skmicro.FilterBankPixelFeatures
+    assert VGGHypercolumnPixelFeatures is skmicro.VGGHypercolumnPixelFeatures
 
 
 def test_every_public_subpackage_is_a_lazy_attribute():

@@ -306,10 +306,10 @@ def test_cuda_fp32_convolutions_do_not_use_tf32(precision, tf32):
     # Only the flags are checked, so a stand-in for a CUDA device does (no GPU needed).
     from types import SimpleNamespace
 
-    from skmicro.features._vgg_gram import _conv_precision
+    from skmicro.features._vgg_gram import conv_precision
 
     cudnn = torch.backends.cudnn
     before = cudnn.allow_tf32
-    with _conv_precision(precision, SimpleNamespace(type="cuda"), torch):
+    with conv_precision(precision, SimpleNamespace(type="cuda"), torch):
         assert cudnn.allow_tf32 is tf32
     assert cudnn.allow_tf32 is before

@@ -7,6 +7,7 @@ resolution. torch loads when a descriptor first computes, not on import.
 """
 
 from skmicro.features._dense_filter_bank import FilterBankPixelFeatures
+from skmicro.features._dense_vgg import VGGHypercolumnPixelFeatures
 from skmicro.features._power_spectrum import PowerSpectrumFeatures
 from skmicro.features._scattering import ScatteringFeatures
 from skmicro.features._vgg_gram import VGGGramFeatures
@@ -16,4 +17,5 @@ __all__ = [
     "PowerSpectrumFeatures",
     "ScatteringFeatures",
     "VGGGramFeatures",
+    "VGGHypercolumnPixelFeatures",
 ]

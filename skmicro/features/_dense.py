@@ -119,6 +119,12 @@ class DensePixelTransformer(ImageTransformer):
         tiles = tile_windows(h, w, tile, self.halo_, self._align())
         func = self._window_function(device)
         name = type(self).__name__
+        if len(tiles) == 1:  # the whole image at once: no tile to crop or copy
+            with torch_threads(self.n_jobs), progress_bar(
+                n, verbose=self.verbose, desc=name, unit="img"
+            ) as bar:
+                return map_batches(func, array, batch_size=self.batch_size, device=device,
+                                   progress=bar, caller=name)
         out = np.empty((n, h, w, self.n_output_features_), dtype=np.float32)
         with torch_threads(self.n_jobs), progress_bar(
             n * len(tiles), verbose=self.verbose, desc=name, unit="tile"

@@ -7,12 +7,12 @@ import numbers
 import os
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from .._cache import BoundedCache
 from .._engine import get_torch, map_batches, resolve_device, resolve_precision
 from .._validation import Interval, StrOptions
 from ._base import IMAGE_TRANSFORMER_CONSTRAINTS, ImageTransformer, check_image_tensor
+from ._vgg_estimator import VGGNetworkMixin
 
 DEFAULT_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 
@@ -27,7 +27,7 @@ def _vgg19():
     return _vgg19
 
 
-class VGGGramFeatures(ImageTransformer):
+class VGGGramFeatures(VGGNetworkMixin, ImageTransformer):
     """Gram-matrix texture vectors of a VGG-19 network (Gatys et al.; Lubbers et al. 2017).
 
     Each image goes through the VGG-19 convolutional stack; for every requested layer ``l``
@@ -200,14 +200,7 @@ default="vgg19-normalized"
     def _check_common_params(self):
         super()._check_common_params()
         name = type(self).__name__
-        vgg = _vgg19()
-        layers = list(self.layers)
-        if (not layers or any(not isinstance(lay, str) or lay not in vgg.LAYER_NAMES
-                              for lay in layers) or len(set(layers)) != len(layers)):
-            raise ValueError(
-                f"The 'layers' parameter of {name} must be a non-empty sequence of distinct "
-                f"layer names from {', '.join(vgg.LAYER_NAMES)}. Got {self.layers!r} instead."
-            )
+        layers = self._checked_layers()
         if self.layer_weights is None:
             weights = np.ones(len(layers))
         else:
@@ -219,39 +212,14 @@ default="vgg19-normalized"
                     f"finite non-negative numbers, one per layer. Got {self.layer_weights!r} "
                     "instead."
                 )
-        w = self.weights
-        if isinstance(w, str) and w not in vgg.WEIGHT_CHOICES and not os.path.exists(w):
-            raise ValueError(
-                f"The 'weights' parameter of {name} must be one of "
-                f"{', '.join(map(repr, vgg.WEIGHT_CHOICES))}, None (random weights) or the path "
-                f"of an existing weight file. Got {w!r} instead."
-            )
         # Fitted attributes, set here because the image check that follows needs the layers.
         self.layers_, self.layer_weights_ = tuple(layers), weights
-
-    def _min_shape(self):
-        n_pools = max(_vgg19().pools_before(lay) for lay in self.layers_)
-        return (2**n_pools, 2**n_pools)
-
-    def _preprocessing(self):
-        if self.preprocessing != "auto":
-            return self.preprocessing
-        return _vgg19().preprocessing_for(self.weights)
 
     # ---------------------------------------------------------------- fit / transform
     def _fit_images(self, images):
         vgg = _vgg19()
         name = type(self).__name__
-        # One integer seed drawn at fit: transform is deterministic and the network cache key
-        # is hashable, whatever random_state was.
-        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        net = self._network(resolve_device(self.device, caller=name))
-        deepest = max(self.layers_, key=vgg.LAYER_NAMES.index)
-        if deepest not in net.names:
-            raise ValueError(
-                f"{name}: the weights {self.weights!r} stop at layer {net.names[-1]}, but "
-                f"layer {deepest} was requested. Choose layers up to {net.names[-1]}."
-            )
+        self._fit_network(resolve_device(self.device, caller=name))
         channels = [vgg.LAYER_CHANNELS[lay] for lay in self.layers_]
         per_layer = [n * (n + 1) // 2 if self.gram == "upper" else n * n for n in channels]
         self.n_gram_features_ = int(sum(per_layer))
@@ -263,12 +231,6 @@ default="vgg19-normalized"
             )
         self.n_output_features_ = self.n_components or self.n_gram_features_
         return self
-
-    def _network(self, device):
-        return _vgg19().get_network(
-            self.weights, pooling=self.pooling, device=device, seed=self._seed,
-            caller=type(self).__name__,
-        )
 
     def transform_tensor(self, images, *, padding_mode="zeros"):
         """Differentiable ``transform`` on a torch tensor: the texture rows of a batch.
@@ -331,8 +293,8 @@ default="vgg19-normalized"
         precision = resolve_precision(self.precision, device, caller=type(self).__name__)
 
         def features(batch):
-            x = _preprocess(batch, prep, torch)  # (b, 3, h, w), channels_last memory
-            with _conv_precision(precision, batch.device, torch):
+            x = network_input(batch, prep, torch)  # (b, 3, h, w), channels_last memory
+            with conv_precision(precision, batch.device, torch):
                 acts = net(x, self.layers_, padding_mode)
             acts = {lay: acts[lay].float() for lay in self.layers_}  # fp32 Gram accumulation
             if self.normalize == "sqrt_l2":
@@ -393,7 +355,7 @@ def _check_tensor(images, layers, padding_mode, name):
     return batch if batch.ndim == 4 else batch[..., None].expand(-1, -1, -1, 3)
 
 
-def _conv_precision(precision, device, torch):
+def conv_precision(precision, device, torch):
     """Context for the network's arithmetic: bf16 autocast, CUDA TF32, or plain fp32."""
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
@@ -405,7 +367,7 @@ def _conv_precision(precision, device, torch):
     return contextlib.nullcontext()
 
 
-def _preprocess(batch, convention, torch):
+def network_input(batch, convention, torch):
     """(b, h, w, 3) RGB in [0, 1] -> (b, 3, h, w) network input, channels_last memory."""
     vgg = _vgg19()
     if convention == "caffe":
