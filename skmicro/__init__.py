@@ -22,6 +22,7 @@ _LAZY = {
     "MDSEmbedder": "skmicro.manifold._mds",
     "AngleRecoveryScorer": "skmicro.metrics._angle",
     "PrecisionFallbackWarning": "skmicro._engine",
+    "SkmicroWarning": "skmicro._messages",
     "clear_caches": "skmicro._cache",
     "evaluate_features": "skmicro.workflow._evaluate",
     "describe_folder": "skmicro.workflow._describe",

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._messages import SkmicroWarning  # a leaf module: the standard library only
+
 __all__ = [
     "get_torch",
     "resolve_device",
@@ -136,7 +138,7 @@ def torch_threads(n_jobs=None):
         torch.set_num_threads(before)
 
 
-class PrecisionFallbackWarning(UserWarning):
+class PrecisionFallbackWarning(SkmicroWarning):
     """The requested arithmetic precision is not native on the device; skmicro ran fp32.
 
     Raised by ``precision="bf16"`` on a CPU without bfloat16 instructions (AVX2 only, no
@@ -149,6 +151,10 @@ class PrecisionFallbackWarning(UserWarning):
     >>> from skmicro import PrecisionFallbackWarning
     >>> warnings.simplefilter("ignore", PrecisionFallbackWarning)  # accept the fp32 fallback
     """
+
+
+class OutOfMemoryRetryWarning(SkmicroWarning, RuntimeWarning):
+    """The device ran out of memory; skmicro halved the batch and went on (same results)."""
 
 
 # Native bfloat16 arithmetic: x86 AVX512-BF16 or AMX-BF16; aarch64 BF16 (/proc/cpuinfo names).
@@ -315,6 +321,8 @@ def map_batches(func, array, *, batch_size, device, progress=None, caller="skmic
     Examples
     --------
     >>> import numpy as np
+
+from ._messages import SkmicroWarning  # a leaf module: the standard library only
     >>> from skmicro._engine import map_batches, resolve_device
     >>> map_batches(lambda t: t.sum(dim=(1, 2)), np.ones((5, 2, 2), np.float32),
     ...             batch_size=2, device=resolve_device("cpu"))
@@ -344,7 +352,7 @@ def map_batches(func, array, *, batch_size, device, progress=None, caller="skmic
                     torch.cuda.empty_cache()
                 warnings.warn(
                     f"{caller}: out of memory on {device}; retrying with batch_size={size}.",
-                    RuntimeWarning,
+                    OutOfMemoryRetryWarning,
                     stacklevel=2,
                 )
                 continue

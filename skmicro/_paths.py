@@ -58,6 +58,10 @@ class FolderGivenError(IsADirectoryError, ValueError):
     """An output path names a folder where a file was expected."""
 
 
+class FileGivenError(NotADirectoryError, ValueError):
+    """An output folder names an existing file."""
+
+
 def _one_of(suffixes):
     return suffixes[0] if len(suffixes) == 1 else \
         f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
@@ -99,7 +103,7 @@ def check_output_path(path, *, caller, example, param="out", suffixes=None, kind
     if suffixes is not None and path.suffix.lower() not in suffixes:
         raise ValueError(
             f"{caller} cannot write {param}='{path}': unknown {kind} type "
-            f"'{path.suffix or 'no suffix'}'. The {param} must end in {_one_of(suffixes)} (the "
+            f"'{path.suffix or 'no suffix'}'. The file name must end in {_one_of(suffixes)} (the "
             f"suffix picks the format), e.g. '{path.parent / example}'."
         )
     if path.is_dir():
@@ -111,17 +115,55 @@ def check_output_path(path, *, caller, example, param="out", suffixes=None, kind
     if not parent.is_dir():
         raise MissingFolderError(
             f"{caller} cannot write {param}='{path}': the folder '{parent}' does not exist. "
-            f"Create it first (mkdir -p '{parent}') or choose another {param}."
+            f"Create it first (mkdir -p '{parent}') or write into an existing folder."
         )
+    _probe(path, parent, caller, param)
+    return path
+
+
+def _probe(path, folder, caller, param):
+    """Create and remove a file in ``folder``, or raise a PermissionError naming ``param``."""
     try:
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=".skmicro-probe-")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".skmicro-probe-")
     except OSError as exc:
         raise PermissionError(
-            f"{caller} cannot write {param}='{path}': nothing can be written in '{parent}' "
-            f"({exc.strerror}). Choose another {param}."
+            f"{caller} cannot write {param}='{path}': nothing can be written in '{folder}' "
+            f"({exc.strerror}). Choose a folder you can write to."
         ) from exc
     os.close(fd)
     os.unlink(probe)
+
+
+def check_output_folder(path, *, caller, param):
+    """An output folder as a Path, created if missing, once it is known to be writable.
+
+    The rule of :func:`check_output_path` for a folder: the folder that holds it must exist
+    (a mistyped path is reported, not created), and it must not be a file.
+
+    Raises
+    ------
+    NotADirectoryError
+        ``path`` is a file (also a ValueError).
+    MissingFolderError
+        The folder that would hold it does not exist (also a ValueError).
+    PermissionError
+        Nothing can be written there.
+    """
+    path = Path(os.fspath(path))
+    if path.exists() and not path.is_dir():
+        raise FileGivenError(
+            f"{caller} cannot write {param}='{path}': it is a file, and a folder is needed. "
+            f"Give a folder name, e.g. '{path.with_suffix('')}'.")
+    if not path.parent.is_dir():
+        raise MissingFolderError(
+            f"{caller} cannot write {param}='{path}': the folder '{path.parent}' does not "
+            f"exist. Create it first (mkdir -p '{path.parent}') or write into an existing "
+            "folder.")
+    if not path.is_dir():
+        _probe(path, path.parent, caller, param)
+        path.mkdir()
+    else:
+        _probe(path, path, caller, param)
     return path
 
 

@@ -28,13 +28,24 @@ DEVICE_HELP = "where tensor work runs: auto (a GPU when there is one), cpu, cuda
 SEED_HELP = "random seed, for repeatable results (default: %(default)s)"
 
 
-def _verbose_help(what):
-    return f"0: quiet; 1 or more: {what} (default: %(default)s)"
+def _add_verbosity(p, default, what):
+    """--verbose N and its shorthand --quiet/-q (the same as --verbose 0; the last one given
+    wins)."""
+    p.add_argument("--verbose", type=int, default=default,
+                   help=f"0: quiet; 1 or more: {what} (default: %(default)s)")
+    p.add_argument("--quiet", "-q", action="store_const", const=0, dest="verbose",
+                   help="no progress output (the same as --verbose 0)")
 
 
 def _command(sub, name, help, description):
-    """A subparser whose --help shows a plain-text description (wrapped by argparse)."""
-    return sub.add_parser(name, help=help, description=description)
+    """A subparser whose --help shows a plain-text description (wrapped by argparse).
+
+    Its options are stored under the Python parameter names of the function it calls (``dest``),
+    so that ``main`` can name the option where a message names the parameter.
+    """
+    p = sub.add_parser(name, help=help, description=description)
+    p.set_defaults(command_parser=p)
+    return p
 
 
 def _add_demo_parser(sub):
@@ -46,12 +57,11 @@ def _add_demo_parser(sub):
                    help="texture side in pixels (default: %(default)s)")
     p.add_argument("--noise-amplitude", type=float, default=2.5,
                    help="Perlin noise amplitude A (default: %(default)s)")
-    p.add_argument("--n-pairs", type=int, default=8,
+    p.add_argument("--n-pairs", type=int, default=8, dest="n_realizations",
                    help="noise realizations per angle, at least 2 (default: %(default)s)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
-    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
-    p.add_argument("--verbose", type=int, default=0,
-                   help=_verbose_help("a progress bar over the descriptor's batches"))
+    p.add_argument("--seed", type=int, default=0, dest="random_state", help=SEED_HELP)
+    _add_verbosity(p, 0, "a progress bar over the descriptor's batches")
     p.set_defaults(func=_demo)
 
 
@@ -59,7 +69,8 @@ def _demo(args):
     from .reproduce import run_demo
 
     print(run_demo(size=args.size, noise_amplitude=args.noise_amplitude,
-                   n_realizations=args.n_pairs, device=args.device, random_state=args.seed,
+                   n_realizations=args.n_realizations, device=args.device,
+                   random_state=args.random_state,
                    verbose=args.verbose))
     return 0
 
@@ -84,9 +95,8 @@ def _add_reproduce_parser(sub):
                         "(default: all three)")
     p.add_argument("--no-figures", action="store_true",
                    help="write the tables only, no PNG figures")
-    p.add_argument("--verbose", type=int, default=1,
-                   help=_verbose_help("a progress bar over the steps and the tables; "
-                                      "2: also one bar per descriptor"))
+    _add_verbosity(p, 1, "a progress bar over the steps and the tables; 2: also one bar per "
+                         "descriptor")
     p.set_defaults(func=_reproduce)
 
 
@@ -124,9 +134,8 @@ def _add_synthesize_parser(sub):
                    help="pyramid levels, coarsest first: auto (from 512 px) or a number "
                         "(default: %(default)s)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
-    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
-    p.add_argument("--verbose", type=int, default=1,
-                   help=_verbose_help("a progress bar over the iterations"))
+    p.add_argument("--seed", type=int, default=0, dest="random_state", help=SEED_HELP)
+    _add_verbosity(p, 1, "a progress bar over the iterations")
     p.set_defaults(func=_synthesize)
 
 
@@ -136,7 +145,7 @@ def _synthesize(args):
     out = synthesize_file(args.input, args.out, size=args.size, descriptor=args.descriptor,
                           n_iter=args.n_iter, periodic=args.periodic,
                           spectrum_weight=args.spectrum_weight,
-                          coarse_to_fine=args.coarse_to_fine, random_state=args.seed,
+                          coarse_to_fine=args.coarse_to_fine, random_state=args.random_state,
                           device=args.device, verbose=args.verbose)
     print(f"wrote {args.out} ({out.shape[0]}x{out.shape[1]}, {args.descriptor})")
     return 0
@@ -196,12 +205,13 @@ def _add_features_parser(sub):
                  "cached per file, keyed by its content and the descriptor's options: a second "
                  "run computes only new or changed files, and an interrupted run keeps what it "
                  "finished. Python: skmicro.workflow.describe_folder.")
-    p.add_argument("folders", nargs="+", metavar="FOLDER",
+    p.add_argument("paths", nargs="+", metavar="FOLDER",
                    help="folder(s) of micrographs (.tif .tiff .png .jpg .jpeg .bmp; other files "
                         "are ignored), or image files")
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output table: a .parquet or .csv file (its folder must exist)")
-    p.add_argument("--descriptor", "-d", action="append", metavar="NAME[:key=value,...]",
+    p.add_argument("--descriptor", "-d", action="append", dest="descriptors",
+                   metavar="NAME[:key=value,...]",
                    help="descriptor to compute, repeatable: power_spectrum (64 numbers per "
                         "image), scattering (681) or vgg_gram (2048), optionally with options "
                         "of its estimator, e.g. scattering:J=4,L=8 or vgg_gram:n_components=1024; "
@@ -223,21 +233,20 @@ def _add_features_parser(sub):
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="CPU threads (default: all cores)")
-    p.add_argument("--verbose", type=int, default=1,
-                   help=_verbose_help("a progress bar and a summary line on stderr"))
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress bar, no summary (the same as --verbose 0)")
-    p.set_defaults(func=_features)
+    _add_verbosity(p, 1, "a progress bar and a summary line on stderr")
+    p.set_defaults(func=_features, python_names=dict(
+        crop_data_bar="--no-crop-data-bar or --data-bar-rows",
+        cache="--cache-dir or --no-cache"))
 
 
 def _features(args):
     from .workflow import DEFAULT_DESCRIPTORS, describe_folder
 
     table = describe_folder(
-        args.folders, args.descriptor or DEFAULT_DESCRIPTORS, out=args.out,
+        args.paths, args.descriptors or DEFAULT_DESCRIPTORS, out=args.out,
         **_preparation_options(args), cache=False if args.no_cache else (args.cache_dir or True),
         on_error=args.on_error, recursive=args.recursive, device=args.device,
-        n_jobs=args.n_jobs, scheduler=args.scheduler, verbose=0 if args.quiet else args.verbose)
+        n_jobs=args.n_jobs, scheduler=args.scheduler, verbose=args.verbose)
     print(f"wrote {args.out}: {table.shape[0]} micrographs x {table.shape[1]} columns")
     return 0
 
@@ -250,8 +259,10 @@ def _add_evaluate_parser(sub):
                  "and k-nearest neighbours (both after standard scaling) against one numeric "
                  "column, and print a table of R^2 (per test fold: mean, spread, worst; and "
                  "pooled over all out-of-fold predictions) and the mean absolute error, next to "
-                 "a baseline that predicts the training mean. With few micrographs the per-fold "
-                 "R^2 is noisy: read r2_pooled. Python: skmicro.workflow.evaluate_features.")
+                 "a baseline that predicts the training mean; then one line, the verdict: the "
+                 "best descriptor and model, whether it beats the baseline by more than the "
+                 "noise of the folds, and which R^2 to read. Python: "
+                 "skmicro.workflow.evaluate_features.")
     p.add_argument("features", metavar="FEATURES",
                    help="features table, .parquet or .csv, as 'skmicro features' writes it")
     p.add_argument("--target", required=True, metavar="TABLE:COLUMN",
@@ -265,6 +276,10 @@ def _add_evaluate_parser(sub):
     p.add_argument("--cv", type=int, default=5, metavar="N",
                    help="number of folds, at least 2; lowered to the number of micrographs (or "
                         "groups) when there are fewer (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=1, metavar="N",
+                   help="repeat the cross-validation with N draws of the folds (seeds SEED, "
+                        "SEED+1, ...) and report means, and the spread of r2_pooled over them: "
+                        "on a few dozen micrographs one draw misleads (default: %(default)s)")
     p.add_argument("--models", nargs="+", default=["ridge", "knn"], choices=["ridge", "knn"],
                    metavar="MODEL",
                    help="regressors: ridge (alpha chosen inside each training fold) and/or knn "
@@ -272,15 +287,15 @@ def _add_evaluate_parser(sub):
     p.add_argument("--descriptors", nargs="+", default=None, metavar="NAME",
                    help="descriptors (column prefixes) to evaluate (default: all in the table)")
     p.add_argument("--figures", default=None, metavar="DIR",
-                   help="folder (created if missing) for one predicted-vs-measured PNG per "
-                        "descriptor, from its best model (default: no figures)")
+                   help="folder for one predicted-vs-measured PNG per descriptor, from its best "
+                        "model; created if missing, in a folder that must exist (default: no "
+                        "figures)")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="also write the table to a .csv or .parquet file (its folder must "
                         "exist; default: print only)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int, default=0, dest="random_state",
                    help="random seed of the fold assignment (default: %(default)s)")
-    p.add_argument("--verbose", type=int, default=0,
-                   help=_verbose_help("a progress bar over the fits"))
+    _add_verbosity(p, 0, "a progress bar over the fits")
     p.set_defaults(func=_evaluate)
 
 
@@ -288,10 +303,15 @@ def _evaluate(args):
     from .workflow import evaluate_features, format_table
 
     table = evaluate_features(args.features, args.target, groups=args.groups, cv=args.cv,
-                              models=args.models, descriptors=args.descriptors,
-                              random_state=args.seed, figures=args.figures, out=args.out,
-                              verbose=args.verbose)
-    print(format_table(table, above=["n_samples", "n_splits"]))
+                              repeats=args.repeats, models=args.models,
+                              descriptors=args.descriptors, random_state=args.random_state,
+                              figures=args.figures, out=args.out, verbose=args.verbose)
+    print(format_table(table, above=["n_samples", "n_splits", "n_repeats"]))
+    print(f"\n{table.attrs['verdict']}")
+    if args.figures is not None:
+        print(f"wrote {', '.join(table.attrs['figures'])}")
+    if args.out is not None:
+        print(f"wrote {args.out}")
     return 0
 
 
@@ -335,11 +355,11 @@ def _add_map_parser(sub):
                         "$XDG_CACHE_HOME/skmicro or ~/.cache/skmicro)")
     p.add_argument("--no-cache", action="store_true",
                    help="for a folder: compute every descriptor afresh and store nothing")
-    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
-    p.add_argument("--verbose", type=int, default=1,
-                   help=_verbose_help("progress bars over the descriptors, the embedding and "
-                                      "the thumbnails"))
-    p.set_defaults(func=_map)
+    p.add_argument("--seed", type=int, default=0, dest="random_state", help=SEED_HELP)
+    _add_verbosity(p, 1, "progress bars over the descriptors, the embedding and the thumbnails")
+    p.set_defaults(func=_map, python_names=dict(
+        crop_data_bar="--no-crop-data-bar or --data-bar-rows",
+        cache="--cache-dir or --no-cache"))
 
 
 def _map(args):
@@ -350,7 +370,7 @@ def _map(args):
                          **_preparation_options(args),
                          cache=False if args.no_cache else (args.cache_dir or True),
                          max_points=args.max_points, thumbnail_size=args.thumbnail_size,
-                         title=args.title, out=args.out, random_state=args.seed,
+                         title=args.title, out=args.out, random_state=args.random_state,
                          verbose=args.verbose)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
@@ -399,17 +419,35 @@ def build_parser():
     return parser
 
 
+def _option_names(parser):
+    """Python parameter name -> what the user types for it (its long option, or the name of
+    the positional argument), from the dests of a subcommand's parser."""
+    names = {}
+    for action in parser._actions:  # the first option of a dest names it (--verbose, not -q)
+        long = [o for o in action.option_strings if o.startswith("--")]
+        names.setdefault(action.dest, long[0] if long else action.metavar or action.dest.upper())
+    names.update(parser.get_default("python_names") or {})
+    return names
+
+
 def main(argv=None):
+    """Run the command line; messages of the Python API name the options (--out), and its
+    warnings print as one line each, ``skmicro COMMAND: notice: ...``."""
+    from ._messages import command_line_notices, for_command_line
+
     args = build_parser().parse_args(argv)
+    options = _option_names(args.command_parser)
     try:
-        return args.func(args)
+        with command_line_notices(f"skmicro {args.command}", options):
+            return args.func(args)
     except KeyboardInterrupt:  # Ctrl-C: the command has said what was kept; no traceback
         return 130
     except (ValueError, TypeError, OSError) as exc:  # bad input: the message names the fix
         if args.traceback:
             raise
-        print(f"skmicro {args.command}: error: {exc}\n(skmicro --traceback {args.command} "
-              "... shows where it was raised)", file=sys.stderr)
+        print(f"skmicro {args.command}: error: {for_command_line(str(exc), options)}\n"
+              f"(skmicro --traceback {args.command} ... shows where it was raised)",
+              file=sys.stderr)
         return 2
 
 

@@ -122,3 +122,47 @@ def test_documented_commands_parse(page, argv):
     except SystemExit as exc:  # argparse's way of refusing
         pytest.fail(f"{page}: 'skmicro {' '.join(argv)}' does not parse (exit {exc.code})")
     assert callable(args.func)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in PARSERS.items()
+                                        if "--verbose" in p._option_string_actions))
+def test_every_verbose_command_has_quiet(name):
+    parser = PARSERS[name]
+    actions = parser._option_string_actions
+    assert {"-q", "--quiet"} <= set(actions)
+    argv = ["lubbers2017"] if name == "skmicro reproduce" else \
+        ["x" for a in parser._actions if a.required and not a.option_strings]
+    argv += [arg for a in parser._actions if a.required and a.option_strings
+             for arg in (a.option_strings[0], "x")]
+    assert parser.parse_args(argv + ["-q"]).verbose == 0
+    assert parser.parse_args(argv + ["--verbose", "2"]).verbose == 2
+    assert parser.parse_args(argv).verbose == actions["--verbose"].default
+
+
+def _png(path):
+    from PIL import Image
+    import numpy as np
+
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(path)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["features", "{tmp}/in.png", "--out", "{tmp}/no/f.csv"],
+     "cannot write --out {tmp}/no/f.csv: the folder '{tmp}/no' does not exist."),
+    (["features", "{tmp}/in.png", "--out", "{tmp}/f.txt"],
+     "cannot write --out {tmp}/f.txt: unknown table type '.txt'. The file name must end in "),
+    (["map", "{tmp}/in.png", "--out", "{tmp}/no/map.html"],
+     "cannot write --out {tmp}/no/map.html: the folder '{tmp}/no' does not exist."),
+    (["synthesize", "{tmp}/in.png", "--out", "{tmp}/no/o.png"],
+     "cannot write --out {tmp}/no/o.png: the folder '{tmp}/no' does not exist."),
+    (["features", "{tmp}/in.png", "--out", "{tmp}/f.csv", "--device", "gpu", "-q"],
+     "--device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device. Got 'gpu' instead."),
+])
+def test_errors_name_the_options_not_the_python_names(tmp_path, capsys, argv, message):
+    _png(tmp_path / "in.png")
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skmicro {argv[0]}: error: {message.format(tmp=tmp_path)}"), err
+    assert not re.search(r"\w+_\w+\(|describe_folder|map_collection|synthesize_file|"
+                         r"The 'out' parameter|out=", err), err

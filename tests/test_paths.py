@@ -31,7 +31,7 @@ def test_folder_listing_skips_hidden_and_other_files(tmp_path):
 
 def test_output_path_errors_name_the_parameter_and_the_fix(tmp_path):
     with pytest.raises(ValueError, match=r"f cannot write out='.*t\.txt': unknown table type "
-                                         r"'\.txt'\. The out must end in \.parquet or \.csv"):
+                                         r"'\.txt'\. The file name must end in \.parquet or \.csv"):
         check_output_path(tmp_path / "t.txt", caller="f", suffixes=(".parquet", ".csv"),
                           kind="table", example="t.csv")
     missing = tmp_path / "no" / "t.csv"

@@ -340,7 +340,7 @@ def test_unreadable_file_stops_with_its_name_or_is_skipped(folder, cache):
         describe_folder(folder, [counting_descriptor()])
     done = CountingPowerSpectrum.images_transformed
     assert done == 5  # the good files, in the chunk with the bad one
-    with pytest.warns(UserWarning, match=r"skipped 1 file.*zz_truncated\.png"):
+    with pytest.warns(UserWarning, match=r"Skipped 1 file.*zz_truncated\.png"):
         table = describe_folder(folder, [counting_descriptor()], on_error="skip")
     assert CountingPowerSpectrum.images_transformed == done  # nothing recomputed
     assert table.index.tolist() == NAMES

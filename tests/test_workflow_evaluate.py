@@ -12,7 +12,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
 from sklearn.neighbors import KNeighborsRegressor
 
-from skmicro import PowerSpectrumFeatures
+from skmicro import PowerSpectrumFeatures, SkmicroWarning
 from skmicro.cli import main
 from skmicro.workflow import evaluate_features
 
@@ -152,12 +152,13 @@ def test_too_few_samples_or_groups_lower_the_folds_with_a_warning():
     table = pd.DataFrame({"d__x": np.arange(4.0)},
                          index=pd.Index(list("abcd"), name="file"))
     y = np.array([0.0, 1.0, 2.0, 3.1])
-    with pytest.warns(UserWarning, match=r"cv=5 folds but only 4 samples: using 4 folds"):
+    with pytest.warns(SkmicroWarning, match=r"Only 4 samples for 5 folds \(cv=5\): using 4 "
+                                            r"folds, leave-one-sample-out"):
         result = evaluate_features(table, y, models=["ridge"])
     # Leave-one-out: no fold has an R^2 of its own, the pooled one exists.
     assert (result["n_splits"] == 4).all()
     assert result["r2_mean"].isna().all() and result["r2_pooled"].iloc[1] > 0.9
-    with pytest.warns(UserWarning, match=r"only 2 groups: using 2 folds"):
+    with pytest.warns(SkmicroWarning, match=r"Only 2 groups for 5 folds"):
         evaluate_features(table, y, groups=["p", "p", "q", "q"], models=["ridge"])
     with pytest.raises(ValueError, match="at least 2 groups; got 1"):
         evaluate_features(table, y, groups=["p"] * 4)
@@ -167,8 +168,8 @@ def test_rows_without_a_target_are_dropped_by_name():
     table = pd.DataFrame({"d__x": np.arange(6.0)},
                          index=pd.Index([f"m{i}.tif" for i in range(6)], name="file"))
     y = np.array([0.0, np.nan, 2.0, 3.0, 4.0, np.nan])
-    with pytest.warns(UserWarning, match=r"Left out 2 micrograph\(s\) without a 'target' "
-                                         r"value: 'm1.tif', 'm5.tif'"):
+    with pytest.warns(SkmicroWarning, match=r"Left out 2 micrographs without a 'target' "
+                                            r"value: 'm1.tif', 'm5.tif'"):
         result = evaluate_features(table, y, cv=2, models=["ridge"])
     assert (result["n_samples"] == 4).all()
     with pytest.raises(ValueError, match="at least 2 micrographs with a 'target' value; got 1"):
@@ -210,7 +211,7 @@ def test_a_spreadsheet_column_gives_the_same_answer_as_the_array(stripes, files_
 
 def test_figures_one_png_per_descriptor_and_a_parquet_table(stripes, tmp_path):
     table, periods = stripes
-    result = evaluate_features(table, periods, figures=tmp_path / "new" / "figs",
+    result = evaluate_features(table, periods, figures=tmp_path / "figs",
                                out=tmp_path / "scores.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "scores.parquet"), result)
     paths = result.attrs["figures"]
@@ -253,6 +254,13 @@ def test_bad_input_gets_clear_messages(stripes, files_on_disk, tmp_path):
                               (tmp_path / "t.txt", ValueError, "must end in .parquet or .csv")]:
         with pytest.raises(error, match=match):
             evaluate_features(tmp_path / "missing.parquet", periods, out=out)
+    # The figures folder is created, but like out's folder, the folder it goes in must exist.
+    with pytest.raises(FileNotFoundError, match=r"cannot write figures='.*no.figs': the folder "
+                                                r"'.*no' does not exist"):
+        evaluate_features(tmp_path / "missing.parquet", periods, figures=tmp_path / "no" / "figs")
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(NotADirectoryError, match=r"it is a file, and a folder is needed"):
+        evaluate_features(tmp_path / "missing.parquet", periods, figures=tmp_path / "a_file")
     with pytest.raises(ValueError, match=r"descriptors=\['vgg'\] must name descriptors of the "
                                          r"table: 'power_spectrum', 'autocorrelation'"):
         evaluate_features(table, periods, descriptors=["vgg"])
@@ -277,6 +285,11 @@ def test_the_callers_table_and_target_are_not_modified(stripes):
     assert np.isnan(y[0]) and np.array_equal(y[1:], periods[1:])
 
 
+def expected_verdict(table, periods):
+    return evaluate_features(table, pd.Series(periods, table.index, name="period"), cv=3, models=["ridge"],
+                             descriptors=["power_spectrum"], random_state=1).attrs["verdict"]
+
+
 def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, capsys):
     table, periods = stripes
     out = tmp_path / "scores.csv"
@@ -286,9 +299,12 @@ def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, c
                  "--out", str(out), "--figures", str(tmp_path / "figs")]) == 0
     head, blank, *printed = capsys.readouterr().out.splitlines()
     # the counts shared by every row are printed once, above the table
-    assert (head, blank) == (f"n_samples = {len(periods)}, n_splits = 3", "")
+    assert (head, blank) == (f"n_samples = {len(periods)}, n_splits = 3, n_repeats = 1", "")
+    # below it, a blank line, the verdict, and where the files went
+    assert printed[-4:] == ["", expected_verdict(table, periods),
+                            f"wrote {tmp_path / 'figs' / 'power_spectrum.png'}", f"wrote {out}"]
     assert printed[0].split("|")[1:3] == [" descriptor     ", " model         "]
-    assert "n_samples" not in printed[0] and "n_splits" not in printed[0]
+    assert "n_samples" not in printed[0] and "n_repeats" not in printed[0]
     assert set(printed[1]) <= set("|:-")
     written = pd.read_csv(out)
     assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed
@@ -298,3 +314,123 @@ def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, c
                                   check_dtype=False)
     assert f"{expected['r2_pooled'].iloc[1]:.3f}" in printed[3]
     assert (tmp_path / "figs" / "power_spectrum.png").is_file()
+
+
+def _judged(model_sse, r2_mean=0.5):
+    """judge() on a hand-made table: y = 0, 1, 2, 3 in two folds ({0, 1}, {2, 3}).
+
+    SST = 5; the training-mean baseline predicts 2.5 then 0.5: SSE 8.5 in each fold, pooled R^2
+    1 - 17/5 = -2.4. A fold's estimate of the gain is 2 * (8.5 - SSE_fold) / 5.
+    """
+    from skmicro.workflow._verdict import judge
+
+    y = np.arange(4.0)
+    pooled = 1 - sum(model_sse) / 5
+    table = pd.DataFrame({"descriptor": ["baseline", "d"], "model": ["training mean", "ridge"],
+                          "r2_mean": [-3.0, r2_mean], "r2_pooled": [-2.4, pooled],
+                          "n_samples": 4, "n_splits": 2, "n_repeats": 1})
+    sse = {("baseline", "training mean"): np.array([8.5, 8.5]), ("d", "ridge"): model_sse}
+    return judge(table, sse, y, "y")
+
+
+def test_the_verdict_tests_the_gain_against_its_standard_error_over_the_folds():
+    # Gains per fold 3.2 and 2.8: mean 3.0 (= 0.6 - (-2.4)), std 0.2, standard error 0.2/sqrt(2).
+    best, text = _judged(np.array([0.5, 1.5]))
+    assert best["descriptor"] == "d" and best["model"] == "ridge" and best["beats_baseline"]
+    assert best["r2_pooled"] == pytest.approx(0.6)
+    assert best["baseline_r2_pooled"] == pytest.approx(-2.4)
+    assert best["gain"] == pytest.approx(3.0)
+    assert best["gain_se"] == pytest.approx(0.2 / np.sqrt(2))
+    assert text.startswith("Verdict: d + ridge predicts 'y' best and beats the training-mean "
+                           "baseline: pooled R^2 0.60 against -2.40, a gain of 3.00 ± 0.14 "
+                           "(standard error over the 2 folds). Read r2_pooled against the "
+                           "baseline's")
+    # Gains 1.6 and 0.2: mean 0.9 < 2 * 0.7 / sqrt(2).
+    best, text = _judged(np.array([4.5, 8.0]))
+    assert not best["beats_baseline"] and best["gain"] == pytest.approx(0.9)
+    assert "no descriptor clearly beats the training-mean baseline: the best, d + ridge" in text
+    assert "less than twice its standard error" in text
+    # Gains 0.2 and -0.4: worse than the mean.
+    best, text = _judged(np.array([8.0, 9.5]))
+    assert not best["beats_baseline"] and best["gain"] == pytest.approx(-0.1)
+    assert "no descriptor predicts 'y' better than the training mean: the best, d + ridge, " \
+           "has pooled R^2 -2.50 against -2.40." in text
+
+
+def test_the_verdict_says_which_r2_to_read_when_they_disagree_in_sign():
+    _, text = _judged(np.array([0.5, 1.5]), r2_mean=-0.5)
+    assert text.endswith("Read r2_pooled, not r2_mean (-0.50): each test fold of about 2 "
+                         "micrographs is scored against its own mean, which dominates the "
+                         "per-fold R^2, while r2_pooled scores all out-of-fold predictions "
+                         "together, as the baseline's is scored.")
+
+
+def test_the_verdict_is_returned_with_the_table(stripes):
+    table, periods = stripes
+    result = evaluate_features(table, periods, models=["ridge"])
+    best, top = result.attrs["best"], result.iloc[1:]["r2_pooled"].idxmax()
+    assert (best["descriptor"], best["model"], best["beats_baseline"]) == (
+        result["descriptor"][top], "ridge", True)
+    assert best["gain"] == pytest.approx(result["r2_pooled"][top] - result["r2_pooled"][0])
+    assert result.attrs["verdict"].startswith(f"Verdict: {best['descriptor']} + ridge predicts "
+                                              "'target' best and beats")
+    noise = pd.DataFrame({"noise__a": np.random.default_rng(5).normal(size=len(periods))},
+                         index=table.index)
+    result = evaluate_features(noise, periods, models=["ridge"])
+    assert not result.attrs["best"]["beats_baseline"]
+    assert result.attrs["verdict"].startswith("Verdict: no descriptor")
+    with pytest.warns(SkmicroWarning):  # one fold of one value: no R^2 anywhere
+        constant = evaluate_features(noise.iloc[:4], np.ones(4), models=["ridge"])
+    assert constant.attrs["best"] is None and "single value" in constant.attrs["verdict"]
+
+
+def test_repeats_average_the_fold_draws_of_consecutive_seeds(stripes):
+    table, periods = stripes
+    kwargs = dict(descriptors=["power_spectrum"], models=["knn"], cv=3)
+    shuffled = np.random.default_rng(1).permutation(periods)  # a noisy target: draws differ
+    result = evaluate_features(table, shuffled, repeats=3, random_state=7, **kwargs)
+    single = [evaluate_features(table, shuffled, random_state=seed, **kwargs) for seed in (7, 8, 9)]
+    pooled = [s["r2_pooled"].to_numpy() for s in single]
+    assert list(result.columns[6:8]) == ["r2_pooled", "r2_pooled_std"]
+    np.testing.assert_allclose(result["r2_pooled"], np.mean(pooled, axis=0))
+    np.testing.assert_allclose(result["r2_pooled_std"], np.std(pooled, axis=0))
+    assert (result["r2_pooled_std"] > 0).all()
+    np.testing.assert_allclose(result["mae"], np.mean([s["mae"] for s in single], axis=0))
+    np.testing.assert_allclose(result["r2_min"], np.min([s["r2_min"] for s in single], axis=0))
+    assert (result["n_repeats"] == 3).all() and (single[0]["n_repeats"] == 1).all()
+    assert "r2_pooled_std" not in single[0].columns
+    assert "(mean of 3 fold draws, spread " in result.attrs["verdict"]
+    with pytest.raises(ValueError, match="The 'repeats' parameter of evaluate_features"):
+        evaluate_features(table, periods, repeats=0)
+
+
+def test_cli_notices_are_one_clean_line_and_errors_name_options(files_on_disk, tmp_path,
+                                                                 capsys):
+    sheet = pd.read_csv(files_on_disk / "meta.csv")
+    sheet.loc[[2, 5], "period"] = None
+    sheet.to_csv(tmp_path / "meta.csv", index=False)
+    args = ["evaluate", str(files_on_disk / "f.parquet"), "--target",
+            f"{tmp_path / 'meta.csv'}:period", "--models", "ridge",
+            "--descriptors", "power_spectrum"]
+    assert main(args + ["--cv", "40"]) == 0
+    err = capsys.readouterr().err
+    left_out = ", ".join(repr(n) for n in sorted(
+        f"run{i % 3}/img{i:02d}.tif" for i in range(30)
+        if f"img{i:02d}.tif" in set(sheet.loc[[2, 5], "file"])))
+    assert err.splitlines() == [
+        f"skmicro evaluate: notice: Left out 2 micrographs without a 'period' value: {left_out}.",
+        "skmicro evaluate: notice: Only 28 samples for 40 folds (--cv 40): using 28 folds, "
+        "leave-one-sample-out."]
+    assert ".py" not in err and "Warning" not in err
+    # Errors name the options, not the Python function and its parameters.
+    for extra, message in [
+            (["--out", str(tmp_path / "no" / "t.csv")],
+             f"cannot write --out {tmp_path / 'no' / 't.csv'}: the folder"),
+            (["--figures", str(tmp_path / "no" / "figs")],
+             f"cannot write --figures {tmp_path / 'no' / 'figs'}: the folder"),
+            (["--cv", "1"], "--cv must be an int in the range [2, inf). Got 1 instead."),
+            (["--repeats", "0"], "--repeats must be an int in the range [1, inf)")]:
+        assert main(args + extra) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"skmicro evaluate: error: {message}"), err
+        assert "evaluate_features" not in err

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .._imports import import_dependency
+from .._messages import SkmicroWarning
 from .._paths import MICROGRAPH_EXTENSIONS, TIFF_EXTENSIONS, folder_micrographs
 from .._validation import as_float32, rgb_to_gray, validate_params
 
@@ -144,7 +145,7 @@ def _read_pillow(path):
         warnings.warn(
             f"'{path}' is a 16-bit colour PNG; Pillow reads it with 8 bits per channel. Save "
             "it as a 16-bit TIFF (or as grey) to keep the full depth.",
-            UserWarning, stacklevel=5,  # the caller of load_micrographs
+            SkmicroWarning, stacklevel=5,  # the caller of load_micrographs
         )
     if arr.dtype == np.int32 and arr.size and arr.min() >= 0 and arr.max() <= 65535:
         arr = arr.astype(np.uint16)  # Pillow's "I" mode for 16-bit grey: keep its real range

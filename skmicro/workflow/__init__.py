@@ -18,7 +18,7 @@ _LAZY = {
     "DEFAULT_DESCRIPTORS": "._describe",
     "describe_folder": "._describe",
     "evaluate_features": "._evaluate",
-    "format_table": "._evaluate",
+    "format_table": "._markdown",
     "join_table": "._join",
     "map_collection": "._map",
     "parse_table_column": "._join",

@@ -7,6 +7,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
+from .._messages import SkmicroWarning
 from ._compute import compute, fail
 from ._files import content_hash, list_micrographs
 from ._preparation import preparation_of
@@ -268,9 +269,9 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         [it for it, _ in todo if it.name in skipped]), cached=n_cached)
     if skipped:
         warnings.warn(
-            f"describe_folder skipped {len(skipped)} file(s) that could not be read or "
+            f"Skipped {len(skipped)} file{'s' * (len(skipped) > 1)} that could not be read or "
             "described: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()),
-            UserWarning, stacklevel=2)
+            SkmicroWarning, stacklevel=2)
     if verbose:
         where = f" (cache: {store.root})" if store.enabled else ""
         print(f"{len(table)} micrographs: {table.attrs['computed']} computed, {n_cached} from "

@@ -11,15 +11,18 @@ from pathlib import Path
 import numpy as np
 
 from .._engine import progress_bar
+from .._messages import SkmicroWarning
+from .._paths import check_output_folder
 from .._validation import Interval, validate_params
 from ._join import few, join_table, parse_table_column, read_table
 from ._table import check_table_path, descriptor_columns, read_features, write_table
+from ._verdict import judge
 
-__all__ = ["evaluate_features", "format_table"]
+__all__ = ["evaluate_features"]
 
 MODELS = ("ridge", "knn")
 COLUMNS = ["descriptor", "model", "n_features", "r2_mean", "r2_std", "r2_min", "r2_pooled",
-           "mae", "n_samples", "n_splits"]
+           "mae", "n_samples", "n_splits", "n_repeats"]
 BASELINE = ("baseline", "training mean")
 
 
@@ -128,13 +131,15 @@ def _group_codes(groups, index):
     missing = np.flatnonzero(codes < 0)
     if missing.size:
         warnings.warn(f"Micrographs without a group are each kept as a group of their own "
-                      f"({missing.size}): {few(index[missing])}.", UserWarning, stacklevel=4)
+                      f"({missing.size}): {few(index[missing])}.", SkmicroWarning, stacklevel=4)
         codes = codes.copy()
         codes[missing] = codes.max(initial=-1) + 1 + np.arange(missing.size)
     return codes
 
 
-def _splitter(cv, n_samples, groups, random_state):
+def _splitter(cv, n_samples, groups):
+    """``(make(seed) -> splitter, n_splits)``, the folds lowered (with a notice) to the number
+    of samples or groups."""
     from sklearn.model_selection import GroupKFold, KFold
 
     units, what = (n_samples, "samples") if groups is None else (len(np.unique(groups)), "groups")
@@ -143,12 +148,11 @@ def _splitter(cv, n_samples, groups, random_state):
                          f"micrographs of at least 2 {what}"
                          + (" (specimens), or leave groups out." if groups is not None else "."))
     if cv > units:
-        warnings.warn(f"cv={cv} folds but only {units} {what}: using {units} folds "
-                      f"(leave-one-{what[:-1]}-out).", UserWarning, stacklevel=4)
+        warnings.warn(f"Only {units} {what} for {cv} folds (cv={cv}): using {units} folds, "
+                      f"leave-one-{what[:-1]}-out.", SkmicroWarning, stacklevel=4)
         cv = units
-    if groups is None:
-        return KFold(cv, shuffle=True, random_state=random_state), cv
-    return GroupKFold(cv, shuffle=True, random_state=random_state), cv
+    kind = KFold if groups is None else GroupKFold
+    return lambda seed: kind(cv, shuffle=True, random_state=seed), cv
 
 
 def _model_factories(models):
@@ -200,23 +204,44 @@ def _r2(y, pred):
     return 1.0 - np.sum((y - pred) ** 2) / ss if ss > 0 else np.nan
 
 
-def _cross_validate(make, X, y, splits):
-    """Out-of-fold predictions, per-fold R^2 and per-fold MAE."""
-    oof = np.empty_like(y)
-    r2, mae = [], []
-    for train, test in splits:
-        pred = np.asarray(make(len(train)).fit(X[train], y[train]).predict(X[test]), float)
-        oof[test] = pred.ravel()
-        r2.append(_r2(y[test], oof[test]))
-        mae.append(np.mean(np.abs(y[test] - oof[test])))
-    return oof, np.asarray(r2), float(np.mean(mae))
+def _cross_validate(make, X, y, split_sets):
+    """Cross-validate over each repeat's folds: out-of-fold predictions per repeat, and per
+    fold (over all repeats) R^2, mean absolute error and sum of squared errors."""
+    oofs, r2, mae, sse = [], [], [], []
+    for splits in split_sets:
+        oof = np.empty_like(y)
+        for train, test in splits:
+            pred = np.asarray(make(len(train)).fit(X[train], y[train]).predict(X[test]), float)
+            oof[test] = pred.ravel()
+            r2.append(_r2(y[test], oof[test]))
+            mae.append(np.mean(np.abs(y[test] - oof[test])))
+            sse.append(np.sum((y[test] - oof[test]) ** 2))
+        oofs.append(oof)
+    return dict(oof=oofs, r2=np.asarray(r2), mae=np.asarray(mae), sse=np.asarray(sse),
+                pooled=np.array([_r2(y, oof) for oof in oofs]))
 
 
-def _row(descriptor, model, n_features, y, oof, r2, mae, n_splits):
+def _row(descriptor, model, n_features, y, scores, n_splits, repeats):
+    r2 = scores["r2"]
     finite = r2[np.isfinite(r2)]
     stats = (finite.mean(), finite.std(), finite.min()) if finite.size else (np.nan,) * 3
-    return dict(zip(COLUMNS, (descriptor, model, n_features, *stats, _r2(y, oof), mae,
-                              len(y), n_splits)))
+    row = dict(zip(COLUMNS, (descriptor, model, n_features, *stats, scores["pooled"].mean(),
+                             scores["mae"].mean(), len(y), n_splits, repeats)))
+    if repeats > 1:
+        row["r2_pooled_std"] = scores["pooled"].std()
+    return row
+
+
+def _repeat_seeds(random_state, repeats):
+    """The fold seeds: random_state itself once; random_state, +1, ... for an int; drawn from
+    it otherwise."""
+    from sklearn.utils import check_random_state
+
+    if repeats == 1:
+        return [random_state]
+    if isinstance(random_state, numbers.Integral):
+        return [int(random_state) + r for r in range(repeats)]
+    return list(check_random_state(random_state).randint(np.iinfo(np.int32).max, size=repeats))
 
 
 def _figure(path, y, oof, descriptor, model, r2, target_name):
@@ -241,6 +266,7 @@ def _figure(path, y, oof, descriptor, model, r2, target_name):
 @validate_params(
     {"features": "no_validation", "target": "no_validation", "groups": "no_validation",
      "cv": [Interval(numbers.Integral, 2, None, closed="left")],
+     "repeats": [Interval(numbers.Integral, 1, None, closed="left")],
      "models": [list, tuple],
      "descriptors": [None, list, tuple],
      "random_state": ["random_state"],
@@ -249,8 +275,8 @@ def _figure(path, y, oof, descriptor, model, r2, target_name):
      "verbose": [Interval(numbers.Integral, 0, None, closed="left"), "boolean"]},
     prefer_skip_nested_validation=True,
 )
-def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, descriptors=None,
-                      random_state=0, figures=None, out=None, verbose=0):
+def evaluate_features(features, target, *, groups=None, cv=5, repeats=1, models=MODELS,
+                      descriptors=None, random_state=0, figures=None, out=None, verbose=0):
     """Cross-validate each descriptor of a features table (and their union) against a target.
 
     For each descriptor (every column prefix of the table other than ``meta``), and for the
@@ -275,6 +301,10 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     cv : int, default=5
         Number of folds; lowered, with a warning, to the number of samples (or groups) when
         there are fewer.
+    repeats : int, default=1
+        Repeat the cross-validation with this many fold draws (seeds ``random_state``,
+        ``random_state + 1``, ... for an int) and report means over them: on a few dozen
+        micrographs one draw of folds can move R^2 by 0.3, so one split misleads.
     models : sequence of {"ridge", "knn"} or regressors, default=("ridge", "knn")
         "ridge": StandardScaler + RidgeCV, alpha chosen from ``n_features * 10**[-4 ... 3]``
         (15 values) by leave-one-out within the training fold (the test fold never tunes
@@ -285,9 +315,10 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     random_state : int, RandomState instance or None, default=0
         Shuffles the samples (KFold) or groups (GroupKFold) into folds.
     figures : str or path-like or None, default=None
-        Folder (created if missing) for one ``{descriptor}.png`` per descriptor: the out-of-fold
-        predictions of its best model (highest ``r2_pooled``) against the measured values,
-        with the identity line.
+        Folder for one ``{descriptor}.png`` per descriptor: the out-of-fold predictions of its
+        best model (highest ``r2_pooled``) against the measured values, with the identity line
+        (from the first fold draw). The folder is created if missing; the folder it goes into
+        must exist, as for ``out`` (checked before any work).
     out : str or path-like or None, default=None
         Also write the table there, as ``.csv`` or ``.parquet`` (by suffix); a wrong suffix or
         a missing folder is reported before any work.
@@ -301,13 +332,23 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
         ``model``, ``n_features``, ``r2_mean``, ``r2_std``, ``r2_min`` (R^2 of each test fold:
         mean, standard deviation, worst), ``r2_pooled`` (R^2 of all out-of-fold predictions
         together, as ``cross_val_predict`` gives them), ``mae`` (mean absolute error, mean over
-        folds), ``n_samples`` and ``n_splits``. ``table.attrs`` holds the target's name, the
-        splitter and the figure paths.
+        folds), ``n_samples``, ``n_splits`` and ``n_repeats``. With ``repeats > 1`` the
+        per-fold figures are over the folds of every repeat, ``r2_pooled`` and ``mae`` are
+        means over the repeats, and a column ``r2_pooled_std`` after ``r2_pooled`` holds the
+        standard deviation of ``r2_pooled`` over the repeats.
+
+        ``table.attrs`` holds ``"target"`` (its name), ``"cv"`` (the splitter of the first
+        repeat), ``"figures"`` (their paths), ``"verdict"`` (one line of text, which the
+        command line prints below the table) and ``"best"``: a dict with the ``descriptor``
+        and ``model`` of the highest ``r2_pooled``, that ``r2_pooled``, the baseline's
+        (``baseline_r2_pooled``), the ``gain`` of the first over the second and its standard
+        error over the folds (``gain_se``), and ``beats_baseline``: whether the gain exceeds
+        twice its standard error (None when the target is constant). See Notes.
 
     Raises
     ------
     ValueError
-        No descriptor column in the table; a target or groups column missing from the
+        No descriptor column in the table; a missing folder for ``out`` or ``figures``; a target or groups column missing from the
         spreadsheet (its columns are listed); micrographs the spreadsheet does not name (a few
         are listed); a non-numeric target; fewer than 2 samples (or groups) with a target.
 
@@ -324,6 +365,14 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     whose ``r2_pooled`` is slightly below 0 by construction. A test fold of one sample or of a
     constant target has no R^2 and is left out of ``r2_mean``, ``r2_std`` and ``r2_min``.
 
+    The verdict names the row with the highest ``r2_pooled`` and tests it against the
+    baseline on the same folds: pooled R^2 is ``1 - SSE / SST`` with one SST for all rows, so
+    the gain over the baseline is a sum of one term per test fold, ``(SSE_baseline - SSE) /
+    SST``. ``n_splits`` times each term is that fold's estimate of the gain; their mean is the
+    gain, and their standard deviation over ``sqrt(n_splits)`` its standard error. The row
+    "beats the baseline" when the gain exceeds twice that standard error. The verdict then says
+    which R^2 to read, and why when the row's ``r2_mean`` and ``r2_pooled`` differ in sign.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -339,10 +388,14 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
 ['good+noise', 'ridge', 2]]
     >>> bool(result["r2_pooled"].iloc[1] > 0.99 > 0.2 > result["r2_pooled"].iloc[2])
     True
+    >>> result.attrs["best"]["beats_baseline"]  # the verdict: attrs["verdict"] says it in words
+    True
     """
     import pandas as pd
 
     out = None if out is None else check_table_path(out, caller="evaluate_features")
+    figures = None if figures is None else check_output_folder(
+        figures, caller="evaluate_features", param="figures")
     frame = _load_features(features)
     blocks = descriptor_columns(frame.columns)
     if descriptors is not None:
@@ -360,25 +413,28 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
     group_values = _resolve_groups(frame, groups, joined)
     keep = ~np.isnan(y)
     if not keep.all():
-        warnings.warn(f"Left out {int((~keep).sum())} micrograph(s) without a {target_name!r} "
-                      f"value: {few(frame.index[~keep])}.", UserWarning, stacklevel=3)
+        left_out = int((~keep).sum())
+        warnings.warn(f"Left out {left_out} micrograph{'s' * (left_out > 1)} without a "
+                      f"{target_name!r} value: {few(frame.index[~keep])}.", SkmicroWarning,
+                      stacklevel=3)
     y = y[keep]
     index = frame.index[keep]
     if y.size < 2:
         raise ValueError(f"Cross-validation needs at least 2 micrographs with a {target_name!r} "
                          f"value; got {y.size}.")
     codes = None if group_values is None else _group_codes(group_values[keep], index)
-    splitter, n_splits = _splitter(cv, y.size, codes, random_state)
-    splits = list(splitter.split(np.zeros((y.size, 1)), y, codes))
+    make_splitter, n_splits = _splitter(cv, y.size, codes)
+    splitters = [make_splitter(seed) for seed in _repeat_seeds(random_state, repeats)]
+    split_sets = [list(s.split(np.zeros((y.size, 1)), y, codes)) for s in splitters]
 
     used = dict.fromkeys(c for cols in blocks.values() for c in cols)
     non_numeric = [c for c in used if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
         raise ValueError(f"Descriptor columns must be numeric; these are not: "
                          f"{few(non_numeric)}.")
-    rows, best = [], {}
-    oof, r2, mae = _cross_validate(lambda n: _Mean(), np.zeros((y.size, 0)), y, splits)
-    rows.append(_row(*BASELINE, 0, y, oof, r2, mae, n_splits))
+    scores = _cross_validate(lambda n: _Mean(), np.zeros((y.size, 0)), y, split_sets)
+    rows, best, fold_sse = [_row(*BASELINE, 0, y, scores, n_splits, repeats)], {}, {}
+    fold_sse[BASELINE] = scores["sse"]
     with progress_bar(len(blocks) * len(factories), verbose=verbose, desc="evaluate",
                       unit="model") as bar:
         for descriptor, cols in blocks.items():
@@ -388,87 +444,25 @@ def evaluate_features(features, target, *, groups=None, cv=5, models=MODELS, des
                 raise ValueError(f"Descriptor {descriptor!r} has NaN or infinite values in "
                                  f"rows {few(bad)}; recompute or drop those rows.")
             for name, make in factories:
-                oof, r2, mae = _cross_validate(lambda n: make(n, X.shape[1]), X, y, splits)
-                row = _row(descriptor, name, X.shape[1], y, oof, r2, mae, n_splits)
+                scores = _cross_validate(lambda n: make(n, X.shape[1]), X, y, split_sets)
+                row = _row(descriptor, name, X.shape[1], y, scores, n_splits, repeats)
                 rows.append(row)
+                fold_sse[descriptor, name] = scores["sse"]
                 if descriptor not in best or row["r2_pooled"] > best[descriptor][0]:
-                    best[descriptor] = (row["r2_pooled"], name, oof)
+                    best[descriptor] = (scores["pooled"][0], name, scores["oof"][0])
                 bar.update()
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table.attrs.update(target=target_name, cv=repr(splitter), figures=[])
+    columns = COLUMNS if repeats == 1 else \
+        COLUMNS[:COLUMNS.index("r2_pooled") + 1] + ["r2_pooled_std"] + \
+        COLUMNS[COLUMNS.index("r2_pooled") + 1:]
+    table = pd.DataFrame(rows, columns=columns)
+    verdict_best, verdict = judge(table, fold_sse, y, target_name)
+    table.attrs.update(target=target_name, cv=repr(splitters[0]), figures=[], verdict=verdict,
+                       best=verdict_best)
     if figures is not None:
-        folder = Path(figures)
-        folder.mkdir(parents=True, exist_ok=True)
         for descriptor, (r2_pooled, name, oof) in best.items():
-            path = folder / (re.sub(r"[^\w.+-]", "_", descriptor) + ".png")
+            path = figures / (re.sub(r"[^\w.+-]", "_", descriptor) + ".png")
             _figure(path, y, oof, descriptor, name, r2_pooled, target_name)
             table.attrs["figures"].append(str(path))
     if out is not None:
         write_table(table, out, index=False)
     return table
-
-
-def format_table(table, *, digits=3, above=None):
-    """A DataFrame as an aligned Markdown (pipe) table, numbers right-aligned.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Printed without its index (``reset_index()`` first to keep it).
-    digits : int, default=3
-        Decimals of floating-point columns.
-    above : list of str, optional
-        Columns that hold one value in every row (such as ``n_samples`` and ``n_splits`` of
-        :func:`evaluate_features`): printed once, on a line above the table (then a blank
-        line), which keeps the table narrow. A listed column whose rows differ stays in the
-        table.
-
-    Returns
-    -------
-    text : str
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skmicro.workflow import format_table
-    >>> scores = pd.DataFrame({"model": ["ridge", "knn"], "r2": [0.91234, -0.5],
-    ...                        "n_samples": [24, 24]})
-    >>> print(format_table(scores, above=["n_samples"]))
-    n_samples = 24
-    <BLANKLINE>
-    | model |     r2 |
-    |:------|-------:|
-    | ridge |  0.912 |
-    | knn   | -0.500 |
-    """
-    import pandas as pd
-
-    def text_of(values):
-        if pd.api.types.is_float_dtype(values):
-            return [("" if pd.isna(v) else f"{v:.{digits}f}") for v in values]
-        return ["" if pd.isna(v) else str(v) for v in values]
-
-    header = []
-    for column in above or ():
-        if column not in table.columns:
-            raise ValueError(f"The 'above' parameter of format_table names {column!r}, which "
-                             f"is not a column; the columns are: {few(table.columns)}.")
-        if len(table) and table[column].nunique(dropna=False) == 1:
-            header.append(f"{column} = {text_of(table[column].iloc[:1])[0]}")
-            table = table.drop(columns=column)
-    cells, right = [], []
-    for column in table.columns:
-        values = table[column]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        cells.append([str(column), *text_of(values)])
-        right.append(numeric)
-    widths = [max(len(s) for s in col) for col in cells]
-    lines = []
-    for i in range(len(table) + 1):
-        parts = [c[i].rjust(w) if r else c[i].ljust(w) for c, w, r in zip(cells, widths, right)]
-        lines.append("| " + " | ".join(parts) + " |")
-    rule = [("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1)) for w, r in zip(widths, right)]
-    lines.insert(1, "|" + "|".join(rule) + "|")
-    if header:  # a blank line after it keeps the text valid Markdown
-        lines[:0] = [", ".join(header), ""]
-    return "\n".join(lines)
