@@ -261,3 +261,15 @@ def test_batch_size_bounds_blocks_without_changing_the_embedding():
     small = MDSEmbedder(batch_size=7, **kw).fit(D)  # 60 rows in blocks of 7
     np.testing.assert_allclose(small.embedding_, auto.embedding_, atol=1e-9)
     assert small.n_iter_ == auto.n_iter_
+
+
+def test_progress_bars_count_iterations_and_points(capsys):
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    MDSEmbedder(n_init=1, max_iter=5, device="cpu", verbose=1).fit(X)
+    err = capsys.readouterr().err
+    assert "MDSEmbedder SMACOF" in err and ("iter/s" in err or "s/iter" in err), err
+    assert "img" not in err
+    MDSEmbedder(method="landmark", n_landmarks=6, n_init=1, max_iter=5, device="cpu",
+                verbose=1).fit(X)
+    err = capsys.readouterr().err
+    assert "MDSEmbedder landmarks" in err and "point" in err and "img" not in err, err

@@ -443,7 +443,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             if self.method == "landmark" and self.n_landmarks < n:
                 idx = self._fit_landmarks(X, rng, device, n)
                 placement = self._placement(pin_landmarks=True)
-                with progress_bar(n, verbose=self.verbose,
+                with progress_bar(n, verbose=self.verbose, unit="point",
                                   desc=f"{type(self).__name__} landmarks") as bar:
                     self.embedding_ = placement(X, rows=np.arange(n), bar=bar)
                 self._landmark_stress(X, idx, placement, rng, device)
@@ -493,7 +493,7 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         rows = DissimilarityRows(D, device, batch_size=self.batch_size)
         best = None
         total = sum_squares(rows) / 2.0
-        with progress_bar(self.n_init * self.max_iter, verbose=self.verbose,
+        with progress_bar(self.n_init * self.max_iter, verbose=self.verbose, unit="iter",
                           desc=f"{type(self).__name__} SMACOF") as bar:
             for run in range(self.n_init):
                 if run == 0 and self.init == "classical_mds":
@@ -580,7 +580,8 @@ class MDSEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             return map_rows(_place_rows, X, self._placement(), n_out=self.n_components,
                             dtype=np.float64, label=f"{name.lower()}-transform")
         X = self._validate_X(X, reset=False)
-        with progress_bar(len(X), verbose=self.verbose, desc=f"{name} transform") as bar:
+        with progress_bar(len(X), verbose=self.verbose, unit="point",
+                          desc=f"{name} transform") as bar:
             return self._placement()(X, bar=bar)
 
     def __sklearn_tags__(self):

@@ -329,7 +329,8 @@ def _synthesize(images, n_samples, samples_per_run, *, size, descriptor, n_iter,
     per_run = n_samples if samples_per_run is None else int(samples_per_run)
     n_runs = -(-n_samples // per_run)
     total = n_runs * n_levels * (int(1.25 * n_iter) + 1)
-    with torch_threads(n_jobs), progress_bar(total, verbose=verbose, desc=caller) as bar:
+    with torch_threads(n_jobs), progress_bar(total, verbose=verbose, desc=caller,
+                                             unit="iter") as bar:
         losses = []
         for level in reversed(range(n_levels)):
             losses.append(level_loss(level))
