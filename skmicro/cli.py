@@ -308,6 +308,8 @@ def _evaluate(args):
                               figures=args.figures, out=args.out, verbose=args.verbose)
     print(format_table(table, above=["n_samples", "n_splits", "n_repeats"]))
     print(f"\n{table.attrs['verdict']}")
+    if args.figures is not None or args.out is not None:
+        print()  # the verdict stays a paragraph of its own (the output is Markdown)
     if args.figures is not None:
         print(f"wrote {', '.join(table.attrs['figures'])}")
     if args.out is not None:

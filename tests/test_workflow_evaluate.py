@@ -301,7 +301,7 @@ def test_cli_prints_the_table_and_writes_csv(stripes, files_on_disk, tmp_path, c
     # the counts shared by every row are printed once, above the table
     assert (head, blank) == (f"n_samples = {len(periods)}, n_splits = 3, n_repeats = 1", "")
     # below it, a blank line, the verdict, and where the files went
-    assert printed[-4:] == ["", expected_verdict(table, periods),
+    assert printed[-5:] == ["", expected_verdict(table, periods), "",
                             f"wrote {tmp_path / 'figs' / 'power_spectrum.png'}", f"wrote {out}"]
     assert printed[0].split("|")[1:3] == [" descriptor     ", " model         "]
     assert "n_samples" not in printed[0] and "n_repeats" not in printed[0]
