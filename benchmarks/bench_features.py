@@ -25,6 +25,17 @@ fraction of this CPU's measured fp32 matmul rate.
     python benchmarks/bench_features.py                      # 100 files
     python benchmarks/bench_features.py --n-files 500        # the issue's size
     python benchmarks/bench_features.py --descriptors power_spectrum --n-files 20
+
+``--mixed``: a folder of ``--n-files`` crops of ``--n-sizes`` different sizes (PNG, no data
+bar; the sizes interleave in file order), described with the scattering descriptor (J=4, L=8,
+log) in this process: ours is ``describe_folder`` from an empty filter cache (one filter bank
+per size, built on first use; no disk cache); the peer is the plain loop (read the PNG, build
+kymatio's torch frontend for each new size, torch, mean over space, numpy). Both run on the
+same files in one process after their imports. kymatio's set-up takes tens of seconds per
+size, so by default the peer runs on the files of ``--peer-sizes`` sizes and its time for the
+folder is projected as sizes x set-up + files x per-image time (``--peer-sizes 20``: all).
+
+    python benchmarks/bench_features.py --mixed              # 100 files of 20 sizes
 """
 
 from __future__ import annotations
@@ -65,6 +76,103 @@ def make_folder(source, folder, n_files):
         picture = np.roll(picture, 53 * (variant // 4) + 7 * (variant % 4), axis=1)
         out = np.concatenate([picture, image[-BAR_ROWS:]])
         tifffile.imwrite(folder / f"m{i:05d}.tif", out, compression="zlib")
+
+
+def make_mixed_folder(source, folder, n_files, n_sizes, seed=0):
+    """n_files PNG crops (no data bar) of n_sizes sizes, interleaved; returns the sizes."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    images = [_read_tif(p)[:-BAR_ROWS] for p in sorted(Path(source).glob("*.tif"))]
+    H, W = images[0].shape
+    sizes = set()
+    while len(sizes) < n_sizes:
+        sizes.add((int(rng.integers(H // 2, H + 1)), int(rng.integers(W // 2, W + 1))))
+    sizes = sorted(sizes)
+    for i in range(n_files):
+        h, w = sizes[i % n_sizes]
+        image = images[i % len(images)]
+        r, c = rng.integers(0, H - h + 1), rng.integers(0, W - w + 1)
+        Image.fromarray(np.ascontiguousarray(image[r:r + h, c:c + w])).save(
+            folder / f"m{i:05d}.png")
+    return sizes
+
+
+def _read_tif(path):
+    import tifffile
+
+    return tifffile.imread(path)
+
+
+def bench_mixed(args, folder, J=4, L=8):
+    """describe_folder vs the plain kymatio loop on a mixed-size folder, in this process."""
+    import torch
+    from kymatio.scattering2d.frontend.torch_frontend import ScatteringTorch2D
+    from PIL import Image
+
+    import skmicro
+    from skmicro.features._scattering_core import get_filter_bank
+    from skmicro.workflow import describe_folder
+
+    sizes = make_mixed_folder(args.source, folder, args.n_files, args.n_sizes)
+    files = sorted(folder.glob("*.png"))
+    print(f"# {len(files)} crops of {len(sizes)} sizes from {sizes[0][0]}x{sizes[0][1]} to "
+          f"{sizes[-1][0]}x{sizes[-1][1]} ({args.source}), sizes interleaved in file order; "
+          f"scattering J={J}, L={L}, log10", flush=True)
+
+    skmicro.clear_caches()
+    t0 = time.perf_counter()
+    table = describe_folder(folder, f"scattering:J={J},L={L}", crop_data_bar=False,
+                            cache=False, device="cpu")
+    t_ours = time.perf_counter() - t0
+    ours = table.filter(like="scattering__").to_numpy()
+
+    peer_sizes = set(sizes[:min(args.peer_sizes, len(sizes))])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.peer_threads or threads)
+    frontends, t_setup, t_images, rows, peer_idx = {}, 0.0, 0.0, [], []
+    for i, f in enumerate(files):
+        image = np.asarray(Image.open(f))
+        if image.shape not in peer_sizes:
+            continue
+        t0 = time.perf_counter()
+        if image.shape not in frontends:
+            frontends[image.shape] = ScatteringTorch2D(J=J, shape=image.shape, L=L)
+            t_setup += time.perf_counter() - t0
+            t0 = time.perf_counter()
+        with torch.inference_mode():
+            x = torch.from_numpy(image.astype(np.float32) / 255.0)[None]
+            s = frontends[image.shape](x)[0].mean(dim=(-2, -1)).numpy()
+        s[1:] = np.log10(np.maximum(s[1:], 1e-6))
+        t_images += time.perf_counter() - t0
+        rows.append(s)
+        peer_idx.append(i)
+    torch.set_num_threads(threads)
+    n_peer = len(peer_idx)
+    setup_per_size, per_image = t_setup / len(peer_sizes), t_images / n_peer
+    projected = len(sizes) * setup_per_size + len(files) * per_image
+    diff = np.abs(np.stack(rows) - ours[peer_idx]).max()
+
+    skmicro.clear_caches()
+    ours_setup = []
+    for shape in sizes:
+        t0 = time.perf_counter()
+        get_filter_bank(shape, J, L, torch.device("cpu"))
+        ours_setup.append(time.perf_counter() - t0)
+    label = "measured" if n_peer == len(files) else f"projected from {n_peer} files"
+    print_table(["method", "files", "sizes", "wall (s)", "set-up per new size (s)",
+                 "ours faster by"], [
+        ("ours: describe_folder, scattering (empty filter cache, no disk cache)", len(files),
+         len(sizes), f"{t_ours:.1f}", f"{np.median(ours_setup):.3f}", "1.00x"),
+        (f"peer: load + kymatio torch frontend per size + mean ({label})", len(files),
+         len(sizes), f"{projected:.1f}", f"{setup_per_size:.2f}", f"{projected / t_ours:.1f}x"),
+    ])
+    print(f"# peer ({args.peer_threads or threads} torch threads) measured on {n_peer} files of "
+          f"{len(peer_sizes)} sizes: {t_setup:.1f} s of set-up, {per_image:.3f} s per image; "
+          f"max |peer - ours| over them: {diff:.2e}")
+    print(f"# ours: set-up per new size is get_filter_bank(shape, J={J}, L={L}) from an empty "
+          f"cache, median over the {len(sizes)} sizes (min {min(ours_setup):.3f} s, max "
+          f"{max(ours_setup):.3f} s)")
 
 
 def run_child(argv, env=None):
@@ -195,6 +303,17 @@ def main(argv=None):
                         help="folder of UHCS micrographs (default: the copy that ships with "
                              "skmicro, skmicro.datasets.load_uhcs24().folder)")
     parser.add_argument("--keep", default=None, help="make the folder here and keep it")
+    parser.add_argument("--mixed", action="store_true",
+                        help="the mixed-size folder benchmark (scattering) instead")
+    parser.add_argument("--n-sizes", type=int, default=20,
+                        help="with --mixed: distinct image sizes (default: %(default)s)")
+    parser.add_argument("--peer-sizes", type=int, default=3,
+                        help="with --mixed: sizes whose files the kymatio loop runs on; its "
+                             "folder time is projected from them (default: %(default)s)")
+    parser.add_argument("--peer-threads", type=int, default=None,
+                        help="with --mixed: torch threads of the kymatio loop (default: torch's "
+                             "default, every core; on a loaded machine its intra-op threads "
+                             "stall, 1 is the fairer choice there)")
     parser.add_argument("--peer", nargs=3, metavar=("NAME", "N", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -210,6 +329,10 @@ def main(argv=None):
     folder = work / "micrographs"
     folder.mkdir(parents=True, exist_ok=True)
     try:
+        if args.mixed:
+            bench_mixed(args, folder)
+            print(load_line())
+            return
         make_folder(args.source, folder, args.n_files)
         rate = matmul_gflops()
         print(f"# {args.n_files} micrographs 645x522 (data bar 38 rows) from {args.source}; "

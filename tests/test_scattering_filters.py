@@ -86,19 +86,50 @@ def test_padding_indices_are_reflections(n):
         np.testing.assert_array_equal(rows[:pad // 2], np.arange(pad // 2, 0, -1))
 
 
-def test_get_filter_bank_caches_per_size_and_alternating_sizes_build_once(monkeypatch):
-    torch = skmicro._engine.get_torch()
+@pytest.fixture
+def count_builds(monkeypatch):
+    """The shapes for which a filter bank is built, from an empty cache."""
     builds = []
 
     def counting(shape, J, L, device):
-        builds.append(shape)
+        builds.append(tuple(shape))
         return build_filter_bank(shape, J, L, device)
 
     monkeypatch.setattr(_scattering_core, "build_filter_bank", counting)
     skmicro.clear_caches()
-    cpu = torch.device("cpu")
-    for shape in [(20, 24), (24, 20), (20, 24), (24, 20), (20, 24)]:
+    return builds
+
+
+def test_get_filter_bank_caches_per_size_j_l_and_device(count_builds):
+    cpu = skmicro._engine.get_torch().device("cpu")
+    for shape in [(20, 24), (24, 20), (20, 24), (24, 20)]:
         _scattering_core.get_filter_bank(shape, 2, 4, cpu)
-    assert builds == [(20, 24), (24, 20)]
+    assert count_builds == [(20, 24), (24, 20)]
     _scattering_core.get_filter_bank((20, 24), 2, 3, cpu)  # another L is another bank
-    assert len(builds) == 3
+    _scattering_core.get_filter_bank((20, 24), 1, 4, cpu)  # another J too
+    assert len(count_builds) == 4
+
+
+def test_alternating_sizes_build_each_bank_once_in_the_estimator(rng, count_builds):
+    A, B = (24, 32), (32, 24)
+    sf = skmicro.ScatteringFeatures(J=2, L=4, device="cpu").fit(np.zeros((1, *A)))
+    for shape in [A, B, A, B, A]:
+        sf.transform(rng.random((1, *shape)))
+    sf.transform([rng.random(A), rng.random(B)])  # a mixed batch: grouped by size
+    assert count_builds == [A, B]
+
+
+def test_alternating_sizes_build_each_bank_once_in_describe_folder(rng, tmp_path, count_builds):
+    # Files A B A B ... span several of describe_folder's chunks; each chunk needs both sizes.
+    from PIL import Image
+
+    from skmicro.workflow import describe_folder
+
+    A, B = (24, 32), (32, 24)
+    for i in range(18):
+        image = rng.integers(0, 256, A if i % 2 == 0 else B, dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / f"im{i:02d}.png")
+    table = describe_folder(tmp_path, "scattering:J=2,L=4", crop_data_bar=False, cache=False,
+                            device="cpu", n_jobs=1)
+    assert len(table) == 18
+    assert sorted(count_builds) == sorted([A, B])

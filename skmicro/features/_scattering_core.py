@@ -32,15 +32,18 @@ Filters are cached per process (never pickled), in :data:`FILTER_BANKS`.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from .._cache import BoundedCache
-from .._engine import get_torch
+from .._engine import get_torch, torch_threads
 from ._scattering_filters import build_filter_bank, padded_shape
 
 __all__ = ["get_filter_bank", "scattering_coefficients", "padded_shape", "FILTER_BANKS"]
 
-# A bank for 256x256 images with J=4 holds 33 MB, 512x512 with J=6 about 200 MB.
+# A bank for 256x256 images with J=4 holds 33 MB, 437x551 with J=4 107 MB, 512x512 with J=6
+# about 200 MB; one costs about 0.1 s to build (docs/scattering.md, "What a new image size costs").
 FILTER_BANKS = BoundedCache("scattering filter banks", max_entries=16, max_bytes=1 << 30)
 
 
@@ -49,16 +52,21 @@ def get_filter_bank(shape, J, L, device):
 
     Returns a dict of float32 tensors: ``psi[j][res]`` (L, h, w) Fourier filters,
     ``phi[res]`` (h, w) Fourier low-passes, ``weights[res]`` (h * w,) mean weights, and
-    ``rows``/``cols`` int64 reflect-padding indices.
+    ``rows``/``cols`` int64 reflect-padding indices, and ``blocked`` (the ``psi`` levels laid
+    out for :func:`_filter_subsample`). Kept in :data:`FILTER_BANKS`, least recently used
+    first out beyond 16 banks or 1 GiB.
     """
     key = (tuple(int(s) for s in shape), int(J), int(L), str(device))
     return FILTER_BANKS.get(key, lambda: _build_device_bank(key[0], J, L, device))
 
 
 def _build_device_bank(shape, J, L, device):
-    bank = build_filter_bank(shape, J, L, device)
-    bank["blocked"] = [[_block_filters(f, 2 ** (j - res)) for res, f in enumerate(levels)]
-                       for j, levels in enumerate(bank["psi"])]
+    # One CPU thread: a bank is a few hundred mid-sized ops, and torch's intra-op threads wait
+    # for each other at every one (on a loaded 2-core machine two threads took 7x the CPU time).
+    with torch_threads(1) if get_torch().device(device).type == "cpu" else nullcontext():
+        bank = build_filter_bank(shape, J, L, device)
+        bank["blocked"] = [[_block_filters(f, 2 ** (j - res)) for res, f in enumerate(levels)]
+                           for j, levels in enumerate(bank["psi"])]
     return bank
 
 

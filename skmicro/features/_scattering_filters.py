@@ -196,6 +196,27 @@ def _mean_weights(phi_hat, k):
     return torch.fft.irfft2(torch.fft.rfft2(comb) * phi_neg[:, : W // 2 + 1], s=(H, W))
 
 
+def _filters(shape, J, L, work, device):
+    """psi levels (float32 on ``device``), phi levels and mean weights (float64 on ``work``)
+    for the padded ``shape``."""
+    torch = get_torch()
+    psi = []
+    for j in range(J):
+        levels = [[] for _ in range(min(j + 1, max(J - 1, 1)))]
+        for t in range(L):
+            f = _morlet(shape, 0.8 * 2**j, (int(L - L / 2 - 1) - t) * np.pi / L,
+                        3.0 / 4.0 * np.pi / 2**j, 4.0 / L, work)
+            for res, level in enumerate(levels):
+                level.append(_periodize(f, res).to(torch.float32))
+        psi.append([torch.stack(level).to(device) for level in levels])
+    sigma = 0.8 * 2 ** (J - 1)
+    phi_f = _gabor_fourier(shape, _quadratic(sigma, 0, 1.0), (0.0, 0.0),
+                           2 * 3.1415 * sigma * sigma, work)
+    phi = [_periodize(phi_f, res) for res in range(J)]
+    weights = [_mean_weights(phi[res], 2 ** (J - res)) for res in range(J)]
+    return psi, phi, weights
+
+
 def build_filter_bank(shape, J, L, device):
     """kymatio's filters for images of ``shape``, as float32 tensors on ``device``.
 
@@ -208,22 +229,9 @@ def build_filter_bank(shape, J, L, device):
     torch = get_torch()
     device = torch.device(device)
     work = device if device.type == "cuda" else torch.device("cpu")
-    M, N = shape
     Mp, Np = padded_shape(shape, J)
-    psi = []
-    for j in range(J):
-        levels = [[] for _ in range(min(j + 1, max(J - 1, 1)))]
-        for t in range(L):
-            f = _morlet((Mp, Np), 0.8 * 2**j, (int(L - L / 2 - 1) - t) * np.pi / L,
-                        3.0 / 4.0 * np.pi / 2**j, 4.0 / L, work)
-            for res, level in enumerate(levels):
-                level.append(_periodize(f, res).to(torch.float32))
-        psi.append([torch.stack(level).to(device) for level in levels])
-    sigma = 0.8 * 2 ** (J - 1)
-    phi_f = _gabor_fourier((Mp, Np), _quadratic(sigma, 0, 1.0), (0.0, 0.0),
-                           2 * 3.1415 * sigma * sigma, work)
-    phi = [_periodize(phi_f, res) for res in range(J)]
-    weights = [_mean_weights(phi[res], 2 ** (J - res)) for res in range(J)]
+    psi, phi, weights = _filters((Mp, Np), J, L, work, device)
+    M, N = shape
     pm, pn = Mp - M, Np - N
     rows = _pad_index(M, pm // 2, (pm + 1) // 2)
     cols = _pad_index(N, pn // 2, (pn + 1) // 2)
