@@ -533,3 +533,42 @@ def test_cli_map(folder, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     page = (tmp_path / "cli.html").read_text(encoding="utf-8")
     assert "A (2)" in page and "B (2)" in page
+
+
+@needs_bokeh
+def test_thumbnails_sit_on_a_wide_frame_of_their_colour():
+    page = collection_map(_images(4), _points(4), color=np.arange(4.0))
+    data = _page_data(page)
+    assert np.allclose(np.subtract(data["fw"], data["tw"]), 10)   # 5 screen pixels a side
+    assert np.allclose(np.subtract(data["fh"], data["th"]), 10)
+
+
+def _near(pixels, rgb, tol=14):
+    return int((np.abs(pixels[..., :3].astype(int) - rgb).max(axis=-1) <= tol).sum())
+
+
+@needs_bokeh
+def test_unselected_dots_stay_visible_after_a_click(browser, tmp_path):
+    from PIL import Image
+
+    # Four points of one category (Category10's blue, #1f77b4) far apart, drawn as dots.
+    out = collection_map(_images(4), np.array([[0, 0], [1, 0], [0, 1], [1, 1]], float),
+                         color=np.array(["a"] * 4, object), thumbnails="dots",
+                         out=tmp_path / "map.html")
+    page = browser.new_page(viewport={"width": 1250, "height": 900})
+    page.goto(out.resolve().as_uri())
+    page.wait_for_function("window.Bokeh !== undefined && Bokeh.documents.length > 0",
+                           timeout=30_000)
+    page.wait_for_timeout(500)
+    page.evaluate("""() => { [...Bokeh.documents[0].all_models]
+        .find(m => m.name === "skmicro_points").selected.indices = [0]; }""")
+    page.wait_for_function(_CLICKED, timeout=10_000)
+    page.wait_for_timeout(500)
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"))
+    page.close()
+    blue = np.array([0x1F, 0x77, 0xB4])
+    faded = 255 - 0.55 * (255 - blue)          # the colour at 55 % opacity on white
+    near_white = 255 - 0.25 * (255 - blue)     # what "faded to near invisibility" looked like
+    assert _near(shot, faded) >= 3 * 30        # three unselected dots, ~50 pixels each
+    assert _near(shot, blue) >= 20             # the selected one at full colour
+    assert _near(shot, near_white, tol=8) < _near(shot, faded)

@@ -31,6 +31,8 @@ _PREVIEW_MAX_POINTS = 1000   # ... stored apart from the thumbnail up to this ma
 _DRAWN_SIDE = (72, 56)       # screen pixels of a drawn thumbnail's longer side: up to 100 points,
                              # and above
 _AUTO_THUMBNAILS = 150       # "auto": thumbnails replace dots when at most this many are in view
+_FRAME = 5                   # screen pixels of colour around a drawn thumbnail (its point's colour)
+_FADED = 0.55                # opacity of the points (dots, frames) outside a selection
 _MISSING_COLOR = "#b0b0b0"
 _N_QUANTILE_STRATA = 10
 _CHUNK_PIXELS = 2 ** 23      # pixels read at once for the default embedding's spectra (8 M:
@@ -320,8 +322,9 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
     The page is one self-contained HTML file (Bokeh with its JavaScript inline, each thumbnail
     an inline ``data:image/jpeg`` URI): it opens offline and makes no network request, so it
     can be e-mailed or attached to a lab notebook. Hovering a point shows its thumbnail; zoomed
-    in to at most 150 points (or on request) thumbnails are drawn in place of the dots, framed
-    in the point's colour; clicking a point shows its file name, metadata row and a larger view.
+    in to at most 150 points (or on request) thumbnails are drawn in place of the dots, each on
+    a 5-pixel frame of the point's colour; clicking a point shows its file name, metadata row
+    and a larger view, and outlines it in black (the other points stay visible, lighter).
     Pan, wheel zoom and box select are in the toolbar.
 
     Parameters
@@ -452,7 +455,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
 
     thumbs, sizes, previews, drawn = [], [], [], []
     store_preview = len(keep) <= _PREVIEW_MAX_POINTS
-    for i in tqdm(keep, desc="thumbnails", disable=not verbose):
+    for i in tqdm(keep, desc="thumbnails", unit="img", disable=not verbose):
         image = imgs[i]
         if store_preview:  # one pass over the full image: the larger view, then the thumbnail
             big = thumbnail(image, max(_PREVIEW_SIZE, thumbnail_size))
@@ -474,6 +477,7 @@ def collection_map(images, embedding=None, *, features=None, color=None, labels=
         "x": points[keep, 0], "y": points[keep, 1], "thumb": thumbs,
         "label": [labels[i] for i in keep],
         "tw": [d[0] for d in drawn], "th": [d[1] for d in drawn],
+        "fw": [d[0] + 2 * _FRAME for d in drawn], "fh": [d[1] + 2 * _FRAME for d in drawn],
         "info": [_info_html(labels[i], None if metadata is None else metadata.iloc[i])
                  for i in keep],
     }
@@ -530,17 +534,23 @@ def _layout(bokeh, data, legend, vrange, color_label, title, note, size_note, th
     p.lod_threshold = None
     p.add_tools(wheel)
     p.toolbar.active_scroll = wheel
-    dots = p.scatter("x", "y", source=src, size=9 if len(data["x"]) <= 1000 else 7,
-                     fill_color="color", line_color="#333333", line_width=0.5,
-                     nonselection_fill_alpha=0.25, nonselection_line_alpha=0.25)
-    frames = p.add_glyph(src, Rect(x="x", y="y", width="tw", height="th", width_units="screen",
-                                   height_units="screen", fill_color="color",
-                                   line_color="color", line_width=4),
-                         nonselection_glyph=Rect(x="x", y="y", width="tw", height="th",
-                                                 width_units="screen", height_units="screen",
-                                                 fill_alpha=0.2, line_alpha=0.2,
-                                                 fill_color="color", line_color="color",
-                                                 line_width=4))
+    # A selection (a click, a box) outlines the chosen points in black; the others stay in
+    # their colours, a little lighter, so the map still reads around the selection.
+    size = 9 if len(data["x"]) <= 1000 else 7
+    dots = p.scatter("x", "y", source=src, size=size, fill_color="color",
+                     line_color="#333333", line_width=0.5, selection_line_color="black",
+                     selection_line_width=2.5,
+                     nonselection_fill_alpha=_FADED, nonselection_line_alpha=_FADED)
+    # Each thumbnail sits on a rectangle of its point's colour, _FRAME pixels wider on every
+    # side: the colour reads at a glance, as a frame.
+    frame = dict(x="x", y="y", width="fw", height="fh", width_units="screen",
+                 height_units="screen", fill_color="color", line_color="#333333",
+                 line_width=0.5)
+    frames = p.add_glyph(src, Rect(**frame),
+                         selection_glyph=Rect(**{**frame, "line_color": "black",
+                                                 "line_width": 3}),
+                         nonselection_glyph=Rect(**frame, fill_alpha=_FADED,
+                                                 line_alpha=_FADED))
     # The images get a source of their own, filled in the browser with the same arrays (so
     # the page holds each thumbnail once): a selection on ``src`` would make BokehJS paint
     # ImageURL's selection glyphs, which never load their images (Bokeh 3.9: "Cannot read
