@@ -113,3 +113,12 @@ def test_demo_distances_rise_above_the_noise_floor():
 def test_cli_rejects_unknown_paper():
     with pytest.raises(SystemExit):
         main(["reproduce", "gatys2015"])
+
+
+def test_reproduce_out_folder_is_checked_before_the_work(tmp_path, capsys):
+    # Like every output of skmicro: created if missing, but the folder that holds it must exist.
+    assert main(["reproduce", "lubbers2017", "--quick", "--out", str(tmp_path / "no" / "res"),
+                 "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skmicro reproduce: error: cannot write --out {tmp_path / 'no' / 'res'}"
+                          f": the folder '{tmp_path / 'no'}' does not exist."), err

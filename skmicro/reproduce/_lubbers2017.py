@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .._paths import check_output_folder
+
 __all__ = ["Lubbers2017Settings", "run_lubbers2017", "PAPER"]
 
 DESCRIPTORS = ("power_spectrum", "vgg_gram", "scattering")
@@ -287,7 +289,8 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
         5 noise amplitudes (N = 50), 5 trials and a 6x6x6 grid (minutes on a 2-core CPU); the
         full run is the paper's design (N in {50, 100}, 9 amplitudes, 5 trials, 10x10x10 grid).
     out : str or path or None
-        Folder for ``results.json``, ``table.md`` and the PNG figures (created).
+        Folder for ``results.json``, ``table.md`` and the PNG figures: created if missing (the
+        folder that holds it must exist), checked before any work.
     device : str, default="auto"
     seed : int, default=0
     descriptors : sequence of str or None
@@ -328,6 +331,8 @@ def run_lubbers2017(*, quick=False, out=None, device="auto", seed=0, descriptors
     unknown = set(settings.tasks) - set(TASKS)
     if unknown or not settings.tasks:
         raise ValueError(f"unknown or no tasks {sorted(unknown)}; expected a subset of {TASKS}")
+    if out is not None:
+        out = check_output_folder(out, caller="run_lubbers2017", param="out")
     timer = _Timer()
     t_start = time.perf_counter()
     angle_steps = len(settings.angle_amplitudes) * len(settings.angle_sizes) * settings.angle_trials
