@@ -16,6 +16,8 @@ _LAZY = {
     "PowerSpectrumFeatures": "skmicro.features._power_spectrum",
     "FilterBankPixelFeatures": "skmicro.features._dense_filter_bank",
     "VGGHypercolumnPixelFeatures": "skmicro.features._dense_vgg",
+    "ScatteringPixelFeatures": "skmicro.features._dense_scattering",
+    "FunctionPixelFeatures": "skmicro.features._dense_function",
     "ScatteringFeatures": "skmicro.features._scattering",
     "VGGGramFeatures": "skmicro.features._vgg_gram",
     "PairwiseDistances": "skmicro.manifold._distances",

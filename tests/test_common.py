@@ -12,10 +12,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmicro import (
     FilterBankPixelFeatures,
+    FunctionPixelFeatures,
     MDSEmbedder,
     PairwiseDistances,
     PowerSpectrumFeatures,
     ScatteringFeatures,
+    ScatteringPixelFeatures,
     VGGGramFeatures,
     VGGHypercolumnPixelFeatures,
 )
@@ -86,6 +88,8 @@ CASES = [
     # Dense descriptors return (n, h, w, n_features): every check passes all the same (the
     # checks compare along the first axis and never require a 2-D output).
     (FilterBankPixelFeatures(sigmas=(1,), image_shape=(1, -1), device="cpu"), {}),
+    (ScatteringPixelFeatures(J=1, L=2, image_shape=(1, -1), device="cpu"), {}),
+    (FunctionPixelFeatures(np.square, image_shape=(1, -1)), {}),
     (VGGHypercolumnPixelFeatures(weights=None, layers=("conv1_1",), image_shape=(1, -1),
                                  device="cpu", random_state=0), _HYPERCOLUMN_FAILED),
     (VGGHypercolumnPixelFeatures(weights=None, layers=("conv1_1",), n_components=3,

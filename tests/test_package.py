@@ -16,21 +16,26 @@ PUBLIC_SUBPACKAGES = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py")
 def test_descriptors_import_from_features():
     from skmicro.features import (
         FilterBankPixelFeatures,
+        FunctionPixelFeatures,
         PowerSpectrumFeatures,
         ScatteringFeatures,
+        ScatteringPixelFeatures,
         VGGGramFeatures,
         VGGHypercolumnPixelFeatures,
     )
 
     assert skmicro.features.__all__ == [
-        "FilterBankPixelFeatures", "PowerSpectrumFeatures", "ScatteringFeatures",
-        "VGGGramFeatures", "VGGHypercolumnPixelFeatures"]
+        "FilterBankPixelFeatures", "FunctionPixelFeatures", "PowerSpectrumFeatures",
+        "ScatteringFeatures", "ScatteringPixelFeatures", "VGGGramFeatures",
+        "VGGHypercolumnPixelFeatures"]
     # One class each, whichever way it is imported.
     assert ScatteringFeatures is skmicro.ScatteringFeatures
     assert VGGGramFeatures is skmicro.VGGGramFeatures
     assert PowerSpectrumFeatures is skmicro.PowerSpectrumFeatures
     assert FilterBankPixelFeatures is skmicro.FilterBankPixelFeatures
     assert VGGHypercolumnPixelFeatures is skmicro.VGGHypercolumnPixelFeatures
+    assert ScatteringPixelFeatures is skmicro.ScatteringPixelFeatures
+    assert FunctionPixelFeatures is skmicro.FunctionPixelFeatures
 
 
 def test_every_public_subpackage_is_a_lazy_attribute():

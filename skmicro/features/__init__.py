@@ -7,6 +7,8 @@ resolution. torch loads when a descriptor first computes, not on import.
 """
 
 from skmicro.features._dense_filter_bank import FilterBankPixelFeatures
+from skmicro.features._dense_function import FunctionPixelFeatures
+from skmicro.features._dense_scattering import ScatteringPixelFeatures
 from skmicro.features._dense_vgg import VGGHypercolumnPixelFeatures
 from skmicro.features._power_spectrum import PowerSpectrumFeatures
 from skmicro.features._scattering import ScatteringFeatures
@@ -14,8 +16,10 @@ from skmicro.features._vgg_gram import VGGGramFeatures
 
 __all__ = [
     "FilterBankPixelFeatures",
+    "FunctionPixelFeatures",
     "PowerSpectrumFeatures",
     "ScatteringFeatures",
+    "ScatteringPixelFeatures",
     "VGGGramFeatures",
     "VGGHypercolumnPixelFeatures",
 ]
