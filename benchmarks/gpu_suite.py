@@ -17,7 +17,8 @@ Sections, in this order (each guarded: one that fails is reported and the rest s
 4. Benchmarks on the device: ``matmul`` (dense fp32/tf32/bf16 rate, the reference for the
    rest), ``vgg`` (VGG Gram images/s at 128x128 and 512x512 in fp32, tf32, bf16, with the
    fraction of the measured matmul rate), ``profile`` (torch.profiler: where VGG's time goes),
-   ``scattering`` (vs kymatio's torch frontend on the same device), ``distances_mds``
+   ``scattering`` (vs kymatio's torch frontend on the same device), ``dense`` (the per-pixel
+   descriptors on micrograph-sized images, against this machine's CPU), ``distances_mds``
    (PairwiseDistances and MDSEmbedder at N = 20,000, landmark MDS at N = 100,000, vs the
    machine's CPU cores), ``lubbers_grid`` (benchmarks/bench_lubbers_grid.py's task end to end),
    ``synthesis`` (256x256 with and without the spectrum term, and 1024x1024).
@@ -86,6 +87,7 @@ class Sizes:
     synthesis: tuple = ((256, "vgg_gram", 50, {}), (256, "vgg_gram", 50, {"spectrum_weight": 0}),
                         (256, "scattering", 50, {}), (1024, "vgg_gram", 20, {}))
     synthesis_source: int = 256
+    dense: tuple = (484, 645, 4)  # (height, width, images): a UHCS micrograph's size
 
     @classmethod
     def full(cls):
@@ -100,7 +102,7 @@ class Sizes:
                    grid_per_axis=2, grid_size=32,
                    synthesis=((32, "vgg_gram", 2, {}), (32, "vgg_gram", 2, {"spectrum_weight": 0}),
                               (32, "scattering", 2, {}), (64, "vgg_gram", 1, {})),
-                   synthesis_source=32)
+                   synthesis_source=32, dense=(40, 48, 2))
 
 
 class Context:
@@ -327,11 +329,14 @@ def _describe_folder_rows(X, device):
 def section_agreement(ctx):
     """CPU vs device for every device-taking public name, each with a stated tolerance."""
     from skmicro import (
+        FilterBankPixelFeatures,
         MDSEmbedder,
         PairwiseDistances,
         PowerSpectrumFeatures,
         ScatteringFeatures,
+        ScatteringPixelFeatures,
         VGGGramFeatures,
+        VGGHypercolumnPixelFeatures,
     )
     from skmicro.manifold import blockwise_distances, iter_distance_blocks
     from skmicro.metrics import kruskal_stress
@@ -372,6 +377,22 @@ def section_agreement(ctx):
     ck.compare("VGGGramFeatures.transform_tensor vs CPU transform", set(),
                lambda dev: _transform_tensor_rows(VGGGramFeatures(**vgg), X, dev),
                "rel. Frobenius", 1e-3)
+    # Dense descriptors: per-pixel maps (n, h, w, k). The filter bank's device path is torch
+    # convolutions, its CPU path scipy: two implementations of the same kernels.
+    ck.compare("FilterBankPixelFeatures maps (torch on the device vs scipy)",
+               {"FilterBankPixelFeatures"}, rows(FilterBankPixelFeatures()), "rel. Frobenius",
+               1e-5)
+    ck.compare("ScatteringPixelFeatures maps (J=3, order 2, rotation-invariant, log)",
+               {"ScatteringPixelFeatures"},
+               rows(ScatteringPixelFeatures(J=3, L=8, max_order=2, rotation_invariant=True,
+                                            log=True)), "rel. Frobenius", 1e-4)
+    ck.compare("VGGHypercolumnPixelFeatures maps, fp32", {"VGGHypercolumnPixelFeatures"},
+               rows(VGGHypercolumnPixelFeatures(**vgg)), "rel. Frobenius", 1e-3)
+    ck.compare("VGGHypercolumnPixelFeatures n_components=32, 16-px tiles on the device vs "
+               "whole images on the CPU", set(),
+               lambda dev: VGGHypercolumnPixelFeatures(
+                   n_components=32, tile_size=None if isinstance(dev, str) else 16, device=dev,
+                   **vgg).fit(X).transform(X), "rel. Frobenius", 1e-3)
     ck.compare("PairwiseDistances float32, fit_transform", {"PairwiseDistances"},
                lambda dev: PairwiseDistances(device=dev).fit_transform(F32),
                "rel. Frobenius", 1e-5)
@@ -820,6 +841,60 @@ def section_scattering(ctx):
             "summary": summary}
 
 
+def section_dense(ctx):
+    """Dense (per-pixel) descriptors: seconds per micrograph-sized image on the device, with
+    one image on this machine's CPU as the same-run reference."""
+    from skmicro import (
+        FilterBankPixelFeatures,
+        ScatteringPixelFeatures,
+        VGGHypercolumnPixelFeatures,
+    )
+
+    h, w, n = ctx.sizes.dense
+    X = np.resize(images(n, max(h, w), seed=11)[:, :h, :w], (n, h, w))
+    weights = vgg_weights()
+    cases = [("FilterBankPixelFeatures (6 scales, 30 channels)", FilterBankPixelFeatures()),
+             ("ScatteringPixelFeatures (J=4, L=8)", ScatteringPixelFeatures()),
+             ("VGGHypercolumnPixelFeatures (conv1_2..conv4_4, 960 channels)",
+              VGGHypercolumnPixelFeatures(weights=weights, random_state=0)),
+             ("VGGHypercolumnPixelFeatures n_components=64",
+              VGGHypercolumnPixelFeatures(weights=weights, n_components=64, random_state=0))]
+    rows, raw, summary = [], [], []
+    for name, est in cases:
+        if ctx.remaining() < 30:
+            rows.append([name, "-", "-", "-", "skipped: budget"])
+            continue
+        dev = est.set_params(device=ctx.device).fit(X[:1])
+        dev.transform(X[:1])  # warm-up: filters, weights, kernels
+        t_dev, maps = timed(lambda: dev.transform(X), device=ctx.device)
+        cpu = clone_with(est, device="cpu")
+        cpu.transform(X[:1])
+        t_cpu, ref = timed(lambda: cpu.transform(X[:1]))
+        err = rel_diff(maps[:1], ref)
+        per_dev, per_cpu = t_dev / n, t_cpu
+        rows.append([name, f"{per_dev:.3f}", f"{per_cpu:.3f}", f"{per_cpu / per_dev:.1f}x",
+                     fmt(err)])
+        raw.append(dict(name=name, height=h, width=w, images=n, device_s_per_image=per_dev,
+                        cpu_s_per_image=per_cpu, channels=int(maps.shape[-1]), rel_diff=err))
+        summary.append(summary_row(f"dense {name} {h}x{w}", f"{per_dev:.3f} s/img",
+                                   f"CPU ({os.cpu_count()} cores) {per_cpu:.3f} s/img",
+                                   f"{per_cpu / per_dev:.1f}x"))
+        del dev, cpu, maps, ref
+        ctx.free()
+    return {"raw": {"runs": raw},
+            "tables": [table(f"Dense descriptors, {h}x{w} images (seconds per image)",
+                             ["descriptor", f"{ctx.device} s/img", "CPU s/img",
+                              "CPU / device", "rel. diff (1 image)"], rows)],
+            "summary": summary}
+
+
+def clone_with(est, **params):
+    """A fitted copy of ``est`` (on its training image) with other parameters."""
+    from sklearn.base import clone
+
+    return clone(est).set_params(**params).fit(np.zeros((1, 8, 8), np.float32))
+
+
 def section_distances_mds(ctx):
     """PairwiseDistances and MDSEmbedder on the device vs all CPU cores of this machine."""
     from bench_mds import features as manifold_features
@@ -992,6 +1067,7 @@ SECTIONS = [
     ("vgg", section_vgg, 60),
     ("profile", section_profile, 10),
     ("scattering", section_scattering, 30),
+    ("dense", section_dense, 40),
     ("distances_mds", section_distances_mds, 90),
     ("lubbers_grid", section_lubbers_grid, 45),
     ("synthesis", section_synthesis, 40),

@@ -9,7 +9,7 @@ import sys
 
 TESTS = pathlib.Path(__file__).parent
 ROOT = TESTS.parent
-SECTIONS = ["tests", "agreement", "oom", "matmul", "vgg", "profile", "scattering",
+SECTIONS = ["tests", "agreement", "oom", "matmul", "vgg", "profile", "scattering", "dense",
             "distances_mds", "lubbers_grid", "synthesis"]
 
 
@@ -44,7 +44,8 @@ def test_dry_run_reports_every_section(tmp_path):
     benchmarks = " ".join(r["benchmark"] for s in data["sections"].values()
                           for r in s["summary"])
     for part in ("Lubbers grid", "VGG Gram", "ScatteringFeatures", "MDSEmbedder SMACOF",
-                 "landmark", "PairwiseDistances", "synthesis", "dense matmul"):
+                 "landmark", "PairwiseDistances", "synthesis", "dense matmul",
+                 "dense FilterBankPixelFeatures", "dense VGGHypercolumnPixelFeatures"):
         assert part in benchmarks
 
 
