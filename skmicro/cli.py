@@ -219,7 +219,14 @@ def _add_features_parser(sub):
                         "and scattering)")
     _add_preparation_arguments(p)
     p.add_argument("--recursive", action="store_true",
-                   help="also describe micrographs in sub-folders")
+                   help="also describe micrographs in sub-folders (except those --exclude "
+                        "leaves out)")
+    p.add_argument("--exclude", action="append", default=None, metavar="PATTERN",
+                   help="leave out files whose folder or file name below FOLDER matches this "
+                        "glob pattern (e.g. labels, '*_overview.tif', or batch2/old* for a "
+                        "path), repeatable; any case (default: sub-folders named labels, label, "
+                        "masks, mask, annotations, ground_truth, where label masks usually "
+                        "are; --exclude '' leaves out nothing)")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="cache folder (default: $XDG_CACHE_HOME/skmicro or ~/.cache/skmicro)")
     p.add_argument("--no-cache", action="store_true",
@@ -245,8 +252,8 @@ def _features(args):
     table = describe_folder(
         args.paths, args.descriptors or DEFAULT_DESCRIPTORS, out=args.out,
         **_preparation_options(args), cache=False if args.no_cache else (args.cache_dir or True),
-        on_error=args.on_error, recursive=args.recursive, device=args.device,
-        n_jobs=args.n_jobs, scheduler=args.scheduler, verbose=args.verbose)
+        on_error=args.on_error, recursive=args.recursive, exclude=args.exclude,
+        device=args.device, n_jobs=args.n_jobs, scheduler=args.scheduler, verbose=args.verbose)
     print(f"wrote {args.out}: {table.shape[0]} micrographs x {table.shape[1]} columns")
     return 0
 

@@ -235,7 +235,7 @@ def test_second_run_computes_only_new_and_changed_files(tmp_path, cache):
     write_stripes(folder, [f"b{i}.png" for i in range(5)])
     second = describe_folder(folder, [counting_descriptor()])
     assert CountingPowerSpectrum.images_transformed == 3 + 5
-    assert second.attrs == {"skipped": {}, "computed": 5, "cached": 3}
+    assert second.attrs == {"skipped": {}, "computed": 5, "cached": 3, "excluded": {}}
     pd.testing.assert_frame_equal(second.loc[first.index], first)
     write_stripes(folder, ["x.png", "a0.png"])  # a0.png's content changes
     describe_folder(folder, [counting_descriptor()])

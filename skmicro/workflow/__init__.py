@@ -16,6 +16,9 @@ from importlib import import_module
 
 _LAZY = {
     "DEFAULT_DESCRIPTORS": "._describe",
+    "DEFAULT_EXCLUDE": "._files",
+    "FilesLeftOutWarning": "._files",
+    "MixedMagnificationWarning": "._pixel_sizes",
     "describe_folder": "._describe",
     "evaluate_features": "._evaluate",
     "format_table": "._markdown",

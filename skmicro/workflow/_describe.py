@@ -9,7 +9,15 @@ from dataclasses import dataclass
 
 from .._messages import SkmicroWarning
 from ._compute import compute, fail
-from ._files import content_hash, list_micrographs
+from ._files import (
+    FilesLeftOutWarning,
+    check_exclude,
+    content_hash,
+    left_out_notice,
+    list_micrographs,
+    twin_folder_notice,
+)
+from ._pixel_sizes import MixedMagnificationWarning, magnification_notice
 from ._preparation import preparation_of
 from ._specs import resolve_descriptors
 from ._store import FeatureStore, default_cache_dir
@@ -60,6 +68,16 @@ def _check_params(on_error, cache, verbose):
         raise TypeError(f"The 'verbose' parameter of {name} must be an int; got {verbose!r}.")
 
 
+def _folders_of(paths):
+    """The folders given, and those of the files given, as the caller wrote them."""
+    from pathlib import Path
+
+    paths = [paths] if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__") \
+        else paths
+    folders = [Path(p) if Path(p).is_dir() else Path(p).parent for p in paths]
+    return list(dict.fromkeys(folders))
+
+
 def _meta_key(prep, version):
     from ._specs import _digest
 
@@ -75,7 +93,8 @@ def _specs_key(spec, version, prep):
 def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=True,
                     pixel_size=None, target_pixel_size=None, contrast=None, tile=None,
                     aggregate="mean", preparation=None, cache=True, out=None, on_error="raise",
-                    recursive=False, device="auto", n_jobs=None, scheduler=None, verbose=0):
+                    recursive=False, exclude=None, device="auto", n_jobs=None, scheduler=None,
+                    verbose=0):
     """Describe every micrograph in a folder: one row per file, cached per file.
 
     Each file is prepared (:class:`Preparation`: read, its data bar cut, optionally its
@@ -143,7 +162,17 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         lists it in ``table.attrs["skipped"]``.
     recursive : bool, default=False
         Also describe micrographs in sub-folders (their names then start with the
-        sub-folder); hidden files and folders are always ignored.
+        sub-folder); hidden files and folders are always ignored. A sub-folder whose files
+        all repeat the names of micrographs elsewhere (as label masks do) is taken, with a
+        notice that says how to leave it out.
+    exclude : str, list of str or None, default=None
+        Glob patterns of files to leave out of the folders (files named directly are always
+        described): a pattern without ``/`` is matched against each folder and file name
+        below the folder (``"labels"``, ``"*_overview.tif"``), one with ``/`` against the
+        path below it (``"batch2/old*"``); any case. None leaves out sub-folders named as
+        label masks usually are (:data:`DEFAULT_EXCLUDE`: labels, masks, annotations, ...);
+        ``[]`` takes every file. A notice (:class:`FilesLeftOutWarning`) says what was left
+        out.
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         Device of the named descriptors (instances keep their own).
     n_jobs : int or None, default=None
@@ -164,7 +193,16 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
         cut), ``meta__pixel_size_um`` (NaN where unknown) and ``meta__pixel_size_source``
         ("given", "file" or "none"), then ``{descriptor}__{feature}`` float32 columns per
         descriptor. ``table.attrs`` holds ``"skipped"`` ({file: reason}), ``"computed"``
-        and ``"cached"`` (numbers of files).
+        and ``"cached"`` (numbers of files) and ``"excluded"`` ({pattern: files}).
+
+    Warns
+    -----
+    MixedMagnificationWarning
+        The micrographs' pixel sizes differ by more than 1.25x (or, without pixel sizes, the
+        pixel sizes or magnifications a spreadsheet beside them gives), and no
+        ``target_pixel_size`` is set: the notice says what to add.
+    FilesLeftOutWarning
+        ``exclude`` left files out, or a sub-folder that looks like label masks was taken.
 
     Raises
     ------
@@ -215,7 +253,12 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
     for spec in specs:  # options beyond the defaults: check names and values before any work
         if spec.named and spec.has_options:
             spec.build(device=device, n_jobs=n_jobs)
-    files = list_micrographs(paths, recursive=recursive)
+    patterns = check_exclude(exclude)
+    files, excluded = list_micrographs(paths, recursive=recursive, exclude=patterns)
+    for notice in (left_out_notice(excluded, exclude is not None),
+                   twin_folder_notice(files) if recursive else None):
+        if notice is not None:
+            warnings.warn(notice, FilesLeftOutWarning, stacklevel=2)
     given = prep.pixel_sizes([name for _, name in files])
     store = FeatureStore(None if cache is False else
                          default_cache_dir() if cache is True else cache)
@@ -266,7 +309,10 @@ def describe_folder(paths, descriptors=DEFAULT_DESCRIPTORS, *, crop_data_bar=Tru
                 raise
     table = _assemble([it for it in items if it.name not in skipped], specs)
     table.attrs.update(skipped=dict(skipped), computed=len(todo) - len(
-        [it for it, _ in todo if it.name in skipped]), cached=n_cached)
+        [it for it, _ in todo if it.name in skipped]), cached=n_cached, excluded=excluded)
+    notice = magnification_notice(table, prep, _folders_of(paths))
+    if notice is not None:
+        warnings.warn(notice, MixedMagnificationWarning, stacklevel=2)
     if skipped:
         warnings.warn(
             f"Skipped {len(skipped)} file{'s' * (len(skipped) > 1)} that could not be read or "

@@ -166,3 +166,130 @@ def _from_table(spec, names):
         with np.errstate(invalid="ignore"):
             values = length / pixels
     return dict(zip(names, values.tolist()))
+
+
+class MixedMagnificationWarning(UserWarning):
+    """A notice of :func:`describe_folder`: the micrographs were taken at different
+    magnifications (their pixel sizes differ by more than 1.25x) and are described without a
+    target pixel size, each at its own scale; the message says what to add.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skmicro.workflow import MixedMagnificationWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", MixedMagnificationWarning)  # make it an error
+    ...     try:
+    ...         warnings.warn("pixel sizes differ by 10x", MixedMagnificationWarning)
+    ...     except MixedMagnificationWarning as notice:
+    ...         print(notice)
+    pixel sizes differ by 10x
+    """
+
+
+# Pixel sizes (or magnifications) of one collection that differ by more than this factor get a
+# notice when no target pixel size is set.
+MIXED_RATIO = 1.25
+_SHEETS = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+
+
+def _suggest(sizes):
+    """A target pixel size to propose: the median, to two significant digits."""
+    import numpy as np
+
+    median = float(np.median(sizes))
+    return float(f"{median:.2g}")
+
+
+def _sheet_candidates(sheet, joined):
+    """``(spec or None, values, what)`` of the first column (pair) of ``joined`` that tells
+    the files' scales: a pixel-size column, a scale bar (X and X_px), or a magnification."""
+    import re
+
+    import numpy as np
+
+    columns = [str(c) for c in joined.columns]
+    numeric = {c for c in columns if joined[c].dtype.kind in "fiu"}
+    for c in columns:
+        low = c.casefold()
+        if c in numeric and ("pixel_size" in low or "per_px" in low or "per_pixel" in low
+                             or low in ("pixel_um", "um_px", "um_per_pixel")):
+            return f"{sheet}:{c}", joined[c].to_numpy(float), f"column {c!r}"
+    for c in columns:
+        for suffix in ("_px", "_pixels", "_pix"):
+            if c in numeric and c + suffix in numeric:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    values = joined[c].to_numpy(float) / joined[c + suffix].to_numpy(float)
+                return f"{sheet}:{c}/{c}{suffix}", values, f"scale bar {c!r} / {c + suffix!r}"
+    for c in columns:
+        low = c.casefold()
+        if "magnif" in low or low == "mag":
+            values = [re.search(r"\d+(\.\d*)?", str(v)) for v in joined[c]]
+            values = np.array([float(m.group()) if m else np.nan for m in values])
+            return None, values, f"column {c!r}"
+    return None
+
+
+def _from_sheets(folders, names):
+    """The first spreadsheet in ``folders`` (not recursive) that names the files and tells
+    their scales: ``(sheet path, spec or None, values, what)`` or None."""
+    import numpy as np
+
+    from ._join import join_table
+
+    for folder in folders:
+        sheets = sorted(p for p in folder.iterdir()
+                        if p.suffix.lower() in _SHEETS and p.is_file()
+                        and p.stat().st_size < 20_000_000 and not p.name.startswith("."))
+        for sheet in sheets[:10]:
+            try:
+                joined = join_table(names, sheet, missing="keep")
+            except Exception:  # noqa: BLE001, S112 - any sheet that cannot be read or joined
+                continue
+            found = _sheet_candidates(sheet, joined)
+            if found is not None:
+                spec, values, what = found
+                values = values[np.isfinite(values) & (values > 0)]
+                if len(values) >= 2:
+                    return sheet, spec, values, what
+    return None
+
+
+def magnification_notice(table, prep, folders):
+    """One line when the collection mixes scales and is described without a target pixel
+    size (None otherwise): from the pixel sizes in the table, else from a spreadsheet beside
+    the micrographs (a pixel-size column, a scale bar, a magnification column)."""
+    import numpy as np
+
+    if prep.target_pixel_size is not None or len(table) < 2:
+        return None
+    sizes = table["meta__pixel_size_um"].to_numpy(dtype=float)
+    known = sizes[np.isfinite(sizes)]
+    if len(known) >= 2 and known.max() > MIXED_RATIO * known.min():
+        target = _suggest(known)
+        unknown = len(sizes) - len(known)
+        return (f"The micrographs' pixel sizes differ by up to {known.max() / known.min():.1f}x "
+                f"({known.min():.3g} to {known.max():.3g} um per pixel), so each is described "
+                f"at its own scale: add target_pixel_size={target:g} to resample them to one "
+                "pixel size first" + (f" (and give the pixel sizes of the {unknown} "
+                                      "micrograph(s) that have none)." if unknown else "."))
+    if prep.pixel_size is not None or np.isfinite(sizes).all():
+        return None
+    found = _from_sheets(folders, [str(n) for n in table.index])
+    if found is None:
+        return None
+    sheet, spec, values, what = found
+    ratio = values.max() / values.min()
+    if ratio <= MIXED_RATIO:
+        return None
+    if spec is None:
+        return (f"The micrographs were taken at magnifications from {values.min():g}x to "
+                f"{values.max():g}x ({sheet}, {what}) and are described without pixel sizes, "
+                "each at its own scale: give each file's pixel size with "
+                "pixel_size='TABLE.csv:COLUMN' (or 'TABLE.csv:LENGTH/PIXELS' from the scale "
+                "bar) and a target_pixel_size to describe them at one scale.")
+    target = _suggest(values)
+    return (f"The micrographs are described without pixel sizes, each at its own scale, but "
+            f"{sheet} gives them ({what}) and they differ by up to {ratio:.1f}x: add "
+            f"pixel_size='{spec}' and target_pixel_size={target:g} to describe them at one "
+            "scale.")
