@@ -95,6 +95,8 @@ def _documented_commands():
             for line in block.replace("\\\n", " ").splitlines():
                 if re.search(r"\s\[-", line):
                     continue  # a usage synopsis ("[--size N]"), not a command
+                if re.match(r"skmicro [\w-]+: ", line):
+                    continue  # a message the command printed ("skmicro map: notice: ...")
                 for part in re.split(r"&&|;|\|", line):
                     if not re.search(r"(^|[\s/])skmicro\s", part):
                         continue

@@ -87,8 +87,8 @@ def test_notice_when_known_pixel_sizes_differ(folder):
     _, notices = _describe(folder, pixel_size={"a.png": 0.1, "b.png": 0.4})
     assert len(notices) == 1
     assert "differ by up to 4.0x (0.1 to 0.4 um per pixel)" in notices[0]
-    assert "target_pixel_size=0.25 to resample" in notices[0]
-    assert "pixel sizes of the 1 micrograph(s) that have none" in notices[0]
+    assert "add target_pixel_size=0.25 and give the pixel sizes of the 1 micrograph(s) that " \
+        "have none" in notices[0]
     _, notices = _describe(folder, pixel_size={"a.png": 0.1, "b.png": 0.4, "c.png": 0.2},
                            target_pixel_size=0.4)
     assert notices == []

@@ -269,10 +269,11 @@ def magnification_notice(table, prep, folders):
         target = _suggest(known)
         unknown = len(sizes) - len(known)
         return (f"The micrographs' pixel sizes differ by up to {known.max() / known.min():.1f}x "
-                f"({known.min():.3g} to {known.max():.3g} um per pixel), so each is described "
-                f"at its own scale: add target_pixel_size={target:g} to resample them to one "
-                "pixel size first" + (f" (and give the pixel sizes of the {unknown} "
-                                      "micrograph(s) that have none)." if unknown else "."))
+                f"({known.min():.3g} to {known.max():.3g} um per pixel) and each is described "
+                "at its own scale. To describe them at one physical scale, add "
+                f"target_pixel_size={target:g}" + (
+                    f" and give the pixel sizes of the {unknown} micrograph(s) that have none"
+                    if unknown else "") + " (then compare both tables with evaluate).")
     if prep.pixel_size is not None or np.isfinite(sizes).all():
         return None
     found = _from_sheets(folders, [str(n) for n in table.index])
@@ -285,11 +286,11 @@ def magnification_notice(table, prep, folders):
     if spec is None:
         return (f"The micrographs were taken at magnifications from {values.min():g}x to "
                 f"{values.max():g}x ({sheet}, {what}) and are described without pixel sizes, "
-                "each at its own scale: give each file's pixel size with "
-                "pixel_size='TABLE.csv:COLUMN' (or 'TABLE.csv:LENGTH/PIXELS' from the scale "
-                "bar) and a target_pixel_size to describe them at one scale.")
+                "each at its own scale. To describe them at one physical scale, give each "
+                "file's pixel size with pixel_size='TABLE.csv:COLUMN' (or "
+                "'TABLE.csv:LENGTH/PIXELS' from the scale bar) and a target_pixel_size.")
     target = _suggest(values)
-    return (f"The micrographs are described without pixel sizes, each at its own scale, but "
-            f"{sheet} gives them ({what}) and they differ by up to {ratio:.1f}x: add "
-            f"pixel_size='{spec}' and target_pixel_size={target:g} to describe them at one "
-            "scale.")
+    return (f"The micrographs' pixel sizes differ by up to {ratio:.1f}x ({sheet}, {what}) "
+            "and each is described at its own scale. To describe them at one physical scale, "
+            f"add pixel_size='{spec}' and target_pixel_size={target:g} (then compare both "
+            "tables with evaluate).")
