@@ -83,16 +83,25 @@ def test_exclude_errors(tree):
         describe_folder(tree, exclude=3, cache=False)
 
 
-def test_cli_exclude(tree, tmp_path):
+def test_cli_exclude(tree, tmp_path, capsys):
     out = tmp_path / "f.csv"
-    with pytest.warns(FilesLeftOutWarning, match="old_"):
-        assert main(["features", str(tree), "--recursive", "--exclude", "old_*", "--exclude",
-                     "Labels", "--exclude", "masks", "-d", SPEC, "--out", str(out),
-                     "--no-cache", "-q", "--device", "cpu"]) == 0
+    assert main(["features", str(tree), "--recursive", "--exclude", "old_*", "--exclude",
+                 "Labels", "--exclude", "masks", "-d", SPEC, "--out", str(out), "--no-cache",
+                 "-q", "--device", "cpu"]) == 0
+    assert capsys.readouterr().err == (
+        "skmicro features: notice: Left out 4 image files matching the exclude patterns "
+        "Labels, masks, old_*: Labels/ (2), batch2/ (1), batch2/masks/ (1).\n")
     assert read_features(out).index.tolist() == ["a.png", "b.png", "batch2/c.png"]
-    with pytest.warns(FilesLeftOutWarning, match="Took Labels/"):
-        assert main(["features", str(tree), "--recursive", "--exclude", "", "-d", SPEC,
-                     "--out", str(out), "--no-cache", "-q", "--device", "cpu"]) == 0
+    assert main(["features", str(tree), "--recursive", "--exclude", "", "-d", SPEC,
+                 "--out", str(out), "--no-cache", "-q", "--device", "cpu"]) == 0
+    assert len(read_features(out)) == 7
+    assert "notice: Took Labels/ (2), batch2/masks/ (1)" in capsys.readouterr().err
+    # the default: the notice names the option that takes them, as typed
+    assert main(["features", str(tree), "--recursive", "-d", SPEC, "--out", str(out),
+                 "--no-cache", "-q", "--device", "cpu"]) == 0
+    assert "; pass --exclude [] to describe them too." in capsys.readouterr().err
+    assert main(["features", str(tree), "--recursive", "--exclude", "[]", "-d", SPEC, "--out",
+                 str(out), "--no-cache", "-q", "--device", "cpu"]) == 0
     assert len(read_features(out)) == 7
 
 

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 # skmicro._paths, not skmicro.io: importing skmicro.io would load scikit-learn, which a run
 # served from the cache avoids.
+from .._messages import SkmicroWarning
 from .._paths import MICROGRAPH_EXTENSIONS, folder_micrographs, is_micrograph
 
 #: What describe_folder leaves out of a folder unless told otherwise (``exclude=``): sub-folders
@@ -17,7 +18,7 @@ from .._paths import MICROGRAPH_EXTENSIONS, folder_micrographs, is_micrograph
 DEFAULT_EXCLUDE = ("labels", "label", "masks", "mask", "annotations", "ground_truth")
 
 
-class FilesLeftOutWarning(UserWarning):
+class FilesLeftOutWarning(SkmicroWarning):
     """A notice of :func:`describe_folder`: image files of the folder were left out by
     ``exclude`` (label masks, by default), or a sub-folder that looks like label masks was
     described with the micrographs.
@@ -105,7 +106,7 @@ def list_micrographs(paths, *, recursive=False, exclude=()):
                 raise ValueError(
                     f"Every micrograph of '{path}' ({len(found)}) matches the exclude patterns "
                     f"{', '.join(sorted(left_out))}: nothing is left to describe. Pass "
-                    "exclude=[] (--exclude '') to take them, or name the folder itself."
+                    "exclude=[] to take them, or name the folder itself."
                 )
             files += kept
             roots.append(path.resolve())

@@ -8,6 +8,8 @@ import numbers
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from .._messages import SkmicroWarning
+
 #: The two spreadsheet forms of ``pixel_size``, as error messages and help texts show them.
 FORMS = ("'TABLE.csv:COLUMN' (a column of micrometres per pixel) or "
          "'TABLE.csv:LENGTH/PIXELS' (a scale bar: a column of its length in micrometres and "
@@ -168,7 +170,7 @@ def _from_table(spec, names):
     return dict(zip(names, values.tolist()))
 
 
-class MixedMagnificationWarning(UserWarning):
+class MixedMagnificationWarning(SkmicroWarning):
     """A notice of :func:`describe_folder`: the micrographs were taken at different
     magnifications (their pixel sizes differ by more than 1.25x) and are described without a
     target pixel size, each at its own scale; the message says what to add.
