@@ -124,6 +124,17 @@ def test_map_image_threads_keeps_order_and_restores_threads():
     assert pair[1] is None
 
 
+def test_map_image_threads_runs_one_image_on_one_thread():
+    # intra-op threads stall at each of a scattering's hundreds of small ops under load
+    from skmicro._engine import map_image_threads
+
+    seen = []
+    with torch_threads(2):
+        map_image_threads(lambda t: seen.append(torch.get_num_threads()) or t, torch.ones(1, 3))
+        assert torch.get_num_threads() == 2
+    assert seen == [1]
+
+
 def _affinity_cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
