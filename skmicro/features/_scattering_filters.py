@@ -237,7 +237,7 @@ def build_filter_bank(shape, J, L, device):
     cols = _pad_index(N, pn // 2, (pn + 1) // 2)
 
     def f32(t):
-        return t.to(device=device, dtype=torch.float32).contiguous()
+        return t.to(torch.float32).to(device).contiguous()  # MPS has no float64
 
     return {
         "psi": psi,
