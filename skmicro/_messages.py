@@ -47,12 +47,19 @@ _PARAMETER = re.compile(r"\b[Tt]he '(\w+)' parameter of [\w.]+")
 _CALLER_VERB = re.compile(r"\b[a-z]\w*_\w+ (cannot|can't|could not) ")
 # "map_collection: cannot ..." or "MDSEmbedder: X must ..." at the start of a message
 _CALLER_PREFIX = re.compile(r"^(?:[a-z]\w*_\w+|[A-Z][a-z]+[A-Z]\w*): ")
+# "run_demo needs ..." at the start of a message (a function name, then a verb)
+_CALLER_SUBJECT = re.compile(r"^([a-z]\w*_\w+) (?=[a-z])")
+# "size >= 8": a name compared with a value
+_COMPARISON = re.compile(r"\b(\w+)(?= (?:>=|<=|>|<|==|!=) )")
 # name=value, the value quoted, bracketed or a plain token
 _ASSIGNMENT = re.compile(r"\b(\w+)=('[^']*'|\"[^\"]*\"|\[[^\]]*\]|[^\s,;:)]+)")
 
 
 def _value(text):
-    """A value as typed on a command line: quotes kept only where it holds a space."""
+    """A value as typed on a command line: quotes kept only where it holds a space, a list as
+    its items."""
+    if text.startswith("[") and text.endswith("]"):
+        return " ".join(_value(item.strip()) for item in text[1:-1].split(",") if item.strip())
     if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" and " " not in text:
         return text[1:-1]
     return text
@@ -73,8 +80,9 @@ def for_command_line(message, options):
     -------
     text : str
         ``The 'cv' parameter of evaluate_features`` becomes ``--cv``, ``cv=7`` becomes
-        ``--cv 7``, and a leading ``describe_folder:`` or ``describe_folder cannot`` loses the
-        function's name (the command line names the command instead).
+        ``--cv 7`` (a list ``--descriptors a b``), ``size >= 8`` becomes ``--size >= 8``, and
+        a leading ``describe_folder:``, ``run_demo needs`` or ``describe_folder cannot`` loses
+        the function's name (the command line names the command instead).
 
     Examples
     --------
@@ -100,6 +108,8 @@ def for_command_line(message, options):
     text = _PARAMETER.sub(parameter, message)
     text = _CALLER_VERB.sub(lambda m: m.group(1) + " ", text)
     text = _CALLER_PREFIX.sub("", text)
+    text = _CALLER_SUBJECT.sub(lambda m: m.group(0) if m.group(1) in options else "", text)
+    text = _COMPARISON.sub(parameter, text)
     return _ASSIGNMENT.sub(assignment, text)
 
 

@@ -242,7 +242,7 @@ def _add_features_parser(sub):
                    help="CPU threads (default: all cores)")
     _add_verbosity(p, 1, "a progress bar and a summary line on stderr")
     p.set_defaults(func=_features, python_names=dict(
-        crop_data_bar="--no-crop-data-bar or --data-bar-rows",
+        crop_data_bar="--data-bar-rows",
         cache="--cache-dir or --no-cache"))
 
 
@@ -367,7 +367,7 @@ def _add_map_parser(sub):
     p.add_argument("--seed", type=int, default=0, dest="random_state", help=SEED_HELP)
     _add_verbosity(p, 1, "progress bars over the descriptors, the embedding and the thumbnails")
     p.set_defaults(func=_map, python_names=dict(
-        crop_data_bar="--no-crop-data-bar or --data-bar-rows",
+        crop_data_bar="--data-bar-rows",
         cache="--cache-dir or --no-cache"))
 
 

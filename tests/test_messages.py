@@ -9,7 +9,7 @@ from skmicro import PrecisionFallbackWarning, SkmicroWarning
 from skmicro._messages import command_line_notices, for_command_line
 
 OPTIONS = {"out": "--out", "cv": "--cv", "random_state": "--seed", "features": "FEATURES",
-           "on_error": "--on-error"}
+           "on_error": "--on-error", "descriptors": "--descriptors", "size": "--size"}
 
 
 @pytest.mark.parametrize("message, expected", [
@@ -23,10 +23,13 @@ OPTIONS = {"out": "--out", "cv": "--cv", "random_state": "--seed", "features": "
     ("map_collection: cannot colour by 'x'.", "cannot colour by 'x'."),
     ("Fix the file, or pass on_error='skip' to leave it out.",
      "Fix the file, or pass --on-error skip to leave it out."),
+    ("descriptors=['vgg', 'x y'] must name descriptors.", "--descriptors vgg 'x y' must name descriptors."),
+    ("run_demo needs size >= 8; got size=4.", "needs --size >= 8; got --size 4."),
+    ("on_error must be 'raise'.", "on_error must be 'raise'."),  # a parameter, not a function
     # Names the command line does not have are left as they are.
     ("The 'precision' parameter of VGGGramFeatures must be 'fp32'; use batch_size=4.",
      "The 'precision' parameter of VGGGramFeatures must be 'fp32'; use batch_size=4."),
-    ("tile_size=4 and size=3", "tile_size=4 and size=3"),
+    ("tile_size=4 and n_bins=3", "tile_size=4 and n_bins=3"),  # size is an option
 ])
 def test_python_names_become_options(message, expected):
     assert for_command_line(message, OPTIONS) == expected

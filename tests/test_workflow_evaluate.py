@@ -342,9 +342,9 @@ def test_the_verdict_tests_the_gain_against_its_standard_error_over_the_folds():
     assert best["gain"] == pytest.approx(3.0)
     assert best["gain_se"] == pytest.approx(0.2 / np.sqrt(2))
     assert text.startswith("Verdict: d + ridge predicts 'y' best and beats the training-mean "
-                           "baseline: pooled R^2 0.60 against -2.40, a gain of 3.00 ± 0.14 "
-                           "(standard error over the 2 folds). Read r2_pooled against the "
-                           "baseline's")
+                           "baseline: pooled R^2 0.60 against the baseline's -2.40, a gain of "
+                           "3.00 ± 0.14 (standard error over the 2 folds). Read r2_pooled "
+                           "against the baseline's")
     # Gains 1.6 and 0.2: mean 0.9 < 2 * 0.7 / sqrt(2).
     best, text = _judged(np.array([4.5, 8.0]))
     assert not best["beats_baseline"] and best["gain"] == pytest.approx(0.9)
@@ -354,7 +354,7 @@ def test_the_verdict_tests_the_gain_against_its_standard_error_over_the_folds():
     best, text = _judged(np.array([8.0, 9.5]))
     assert not best["beats_baseline"] and best["gain"] == pytest.approx(-0.1)
     assert "no descriptor predicts 'y' better than the training mean: the best, d + ridge, " \
-           "has pooled R^2 -2.50 against -2.40." in text
+           "has pooled R^2 -2.50 against the baseline's -2.40." in text
 
 
 def test_the_verdict_says_which_r2_to_read_when_they_disagree_in_sign():

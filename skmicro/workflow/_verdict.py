@@ -58,7 +58,8 @@ def judge(table, fold_sse, y, target):
     repeats = int(base["n_repeats"])
     spread = (f" (mean of {repeats} fold draws, spread {row['r2_pooled_std']:.2f})"
               if repeats > 1 else "")
-    scores = f"pooled R^2 {row['r2_pooled']:.2f}{spread} against {base['r2_pooled']:.2f}"
+    scores = (f"pooled R^2 {row['r2_pooled']:.2f}{spread} against the baseline's "
+              f"{base['r2_pooled']:.2f}")
     noise = f"{gain:.2f} ± {se:.2f} (standard error over the {n_splits} folds)"
     if beats:
         text = (f"{name} predicts {target!r} best and beats the training-mean baseline: "
