@@ -61,7 +61,8 @@ def test_prepare_file_and_to_original_by_hand(barred):
     assert image.dtype == np.float32 and image.flags.c_contiguous
     assert image.shape == (50, 60)  # 100 x 120 after the 10-row bar, halved
     assert info == {"height": 110, "width": 120, "data_bar_rows": 10, "top": 0, "bottom": 10,
-                    "declared_pixel_size_um": None, "pixel_size_um": 0.1, "scale": 0.5}
+                    "declared_pixel_size_um": None, "pixel_size_um": 0.1, "scale": 0.5,
+                    "shape": (50, 60)}
     # a label image defined on the file's pixels, taken to the prepared grid by hand, and back
     labels = np.zeros((100, 120), np.uint8)
     labels[:, 60:] = 1
@@ -81,6 +82,25 @@ def test_prepare_file_and_to_original_by_hand(barred):
     assert image.shape == (100, 120) and info["scale"] == 1.0 and info["pixel_size_um"] is None
     np.testing.assert_array_equal(plain.to_original(image, info)[:100], image)
     assert (plain.to_original(image, info)[100:] == 0).all()
+
+
+def test_to_prepared_puts_a_files_mask_on_the_prepared_grid(tmp_path):
+    # a data bar at the top this time (8 rows, text on it), 2x2 blocks of labels below
+    image = np.zeros((88, 96), np.uint8)
+    image[8:] = _stripes((80, 96), 6)
+    image[2:5, 10:40] = 255
+    Image.fromarray(image).save(tmp_path / "top.png")
+    prep = Preparation(pixel_size=0.5, target_pixel_size=1.0)
+    prepared, info = prep.prepare_file(tmp_path / "top.png")
+    assert (info["top"], info["bottom"], info["shape"]) == (8, 0, (40, 48))
+    mask = np.full((88, 96), 255, np.uint8)
+    mask[8:] = np.kron(np.random.default_rng(0).integers(0, 4, (40, 48)), np.ones((2, 2)))
+    labels = prep.to_prepared(mask, info)
+    assert labels.shape == prepared.shape and labels.dtype == np.uint8
+    np.testing.assert_array_equal(labels, mask[8::2, ::2])  # one label per 2x2 block
+    np.testing.assert_array_equal(prep.to_original(labels, info, fill=255), mask)
+    with pytest.raises(ValueError, match="file's size, 88x96; got shape"):
+        prep.to_prepared(mask[:80], info)
 
 
 def test_prepare_file_looks_pixel_sizes_up_by_file_name(barred, tmp_path):

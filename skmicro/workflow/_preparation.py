@@ -284,8 +284,9 @@ histogram equalization). Got 'stretch' instead.
             pixels, and what the features table reports: ``"height"``, ``"width"`` (the
             file's), ``"top"``, ``"bottom"`` (rows cut), ``"data_bar_rows"`` (their sum),
             ``"declared_pixel_size_um"`` (from the file, or None), ``"pixel_size_um"`` (the
-            size used: given, else declared, else None) and ``"scale"`` (the resampling
-            factor applied, 1.0 when not resampled).
+            size used: given, else declared, else None), ``"scale"`` (the resampling
+            factor applied, 1.0 when not resampled) and ``"shape"`` (the prepared image's
+            ``(h', w')``).
 
         Raises
         ------
@@ -338,6 +339,7 @@ histogram equalization). Got 'stretch' instead.
             info["scale"] = size / self.target_pixel_size
         elif image.ndim == 3:
             image = image[..., 0] if image.shape[-1] == 1 else image
+        info["shape"] = tuple(int(n) for n in image.shape[:2])
         return np.ascontiguousarray(image), info
 
     def to_original(self, result, info, *, order=0, fill=0):
@@ -374,6 +376,50 @@ histogram equalization). Got 'stretch' instead.
         full = np.full((info["height"], info["width"]) + result.shape[2:], fill, result.dtype)
         full[info["top"]:info["top"] + rows] = result
         return full
+
+    def to_prepared(self, array, info, *, order=0):
+        """Bring a per-pixel array of the file (e.g. its label mask) onto the prepared grid.
+
+        The inverse of :meth:`to_original`: the data-bar rows are cut and the rest resampled
+        to the prepared image's shape, so that ``array`` lines up pixel by pixel with the
+        image :meth:`prepare_file` returned (contrast does not apply).
+
+        Parameters
+        ----------
+        array : array-like of shape (height, width) or (height, width, c)
+            One value (or ``c`` values) per pixel of the file.
+        info : dict
+            The ``info`` :meth:`prepare_file` returned for that file.
+        order : int, default=0
+            Interpolation order where the image was resampled: 0 (nearest, for labels), 1
+            (bilinear, for continuous values).
+
+        Returns
+        -------
+        prepared : ndarray of shape (h', w') or (h', w', c)
+            In ``array``'s dtype.
+
+        Raises
+        ------
+        ValueError
+            ``array`` is not of the file's size.
+        """
+        import numpy as np
+
+        array = np.asarray(array)
+        if array.shape[:2] != (info["height"], info["width"]):
+            raise ValueError(
+                f"The array to prepare must have the file's size, {info['height']}x"
+                f"{info['width']}; got shape {array.shape}."
+            )
+        cut = array[info["top"]:info["height"] - info["bottom"]]
+        shape = tuple(info["shape"]) + array.shape[2:]
+        if cut.shape == shape:
+            return cut.copy()
+        from skimage.transform import resize
+
+        return resize(cut, shape, order=order, mode="edge", anti_aliasing=False,
+                      preserve_range=True).astype(array.dtype, copy=False)
 
     def wrap(self, descriptor):
         """The descriptor as this preparation applies it: by tiles when ``tile`` is set.
