@@ -153,6 +153,9 @@ def test_map_prepares_a_folder_as_features_does(barred, tmp_path):
     cache = tmp_path / "cache"
     map_collection(barred, descriptor="power_spectrum:n_bins=8", crop_data_bar=10,
                    contrast="clahe", cache=cache, out=tmp_path / "map.html", verbose=0)
+    # the page says what placed the points
+    assert "Collection map: imgs (power_spectrum:n_bins=8, metric MDS)" in \
+        (tmp_path / "map.html").read_text()
     # the same preparation through describe_folder finds every row in the map's cache
     table = describe_folder(barred, "power_spectrum:n_bins=8", preparation=Preparation(
         crop_data_bar=10, contrast="clahe"), cache=cache)

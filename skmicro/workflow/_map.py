@@ -86,7 +86,8 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     thumbnail_size : int, default=96
         Longer side of each thumbnail in pixels.
     title : str, optional
-        Page title (default: "Collection map: " and the source's name).
+        Page title (default: "Collection map: ", the source's name and what placed the
+        points, e.g. "(power_spectrum, metric MDS)").
     out : str or path-like, default="map.html"
         The page to write; checked before any work.
     random_state : int, RandomState instance or None, default=0
@@ -170,6 +171,8 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     # a folder's table holds only the descriptor asked for (a spec such as
     # "power_spectrum:radial=false,crop=16" names its columns by the bare name)
     columns = _descriptor_block(table, descriptor if source.is_file() else None, what)
+    placed = (descriptor or "power_spectrum") if source.is_dir() else (
+        descriptor or "every descriptor")
     shown = table[[c for c in table.columns if str(c).startswith(META_PREFIX)]]
     if metadata is not None:
         shown = pd.concat([join_table(table, metadata), shown], axis=1)
@@ -194,5 +197,5 @@ def map_collection(source, *, metadata=None, color=None, descriptor="power_spect
     return collection_map(shown_images, features=table[columns].to_numpy(),
                           color=color, labels=files, metadata=shown,
                           thumbnail_size=thumbnail_size, max_points=max_points,
-                          title=title or f"Collection map: {source.name}", out=out,
-                          random_state=random_state, verbose=verbose)
+                          title=title or f"Collection map: {source.name} ({placed}, metric MDS)",
+                          out=out, random_state=random_state, verbose=verbose)
