@@ -434,3 +434,22 @@ def test_cli_notices_are_one_clean_line_and_errors_name_options(files_on_disk, t
         err = capsys.readouterr().err
         assert err.startswith(f"skmicro evaluate: error: {message}"), err
         assert "evaluate_features" not in err
+
+
+def test_a_fresh_process_prints_notices_without_python_source(files_on_disk, tmp_path):
+    import subprocess
+    import sys
+
+    sheet = pd.read_csv(files_on_disk / "meta.csv")
+    sheet.loc[[4], "period"] = None
+    sheet.to_csv(tmp_path / "meta.csv", index=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "skmicro", "evaluate", str(files_on_disk / "f.csv"), "--target",
+         f"{tmp_path / 'meta.csv'}:period", "--models", "ridge", "--descriptors",
+         "power_spectrum"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    name = next(n for n in pd.read_csv(files_on_disk / "f.csv")["file"]
+                if n.endswith("/" + sheet.loc[4, "file"]))
+    assert run.stderr == (f"skmicro evaluate: notice: Left out 1 micrograph without a 'period' "
+                          f"value: '{name}'.\n")
+    assert "Verdict: " in run.stdout
