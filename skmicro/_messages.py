@@ -102,8 +102,8 @@ def for_command_line(message, options):
         name, value = match.groups()
         if name not in options:
             return match.group(0)
-        option = options[name]
-        return f"{option} {_value(value)}" if option.startswith("-") else _value(value)
+        option, typed = options[name], _value(value) or "''"  # an empty value is typed ''
+        return f"{option} {typed}" if option.startswith("-") else typed
 
     text = _PARAMETER.sub(parameter, message)
     text = _CALLER_VERB.sub(lambda m: m.group(1) + " ", text)

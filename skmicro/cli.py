@@ -226,7 +226,7 @@ def _add_features_parser(sub):
                         "glob pattern (e.g. labels, '*_overview.tif', or batch2/old* for a "
                         "path), repeatable; any case (default: sub-folders named labels, label, "
                         "masks, mask, annotations, ground_truth, where label masks usually "
-                        "are; --exclude '' or --exclude [] leaves out nothing)")
+                        "are; --exclude '' leaves out nothing)")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="cache folder (default: $XDG_CACHE_HOME/skmicro or ~/.cache/skmicro)")
     p.add_argument("--no-cache", action="store_true",

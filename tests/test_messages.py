@@ -25,6 +25,9 @@ OPTIONS = {"out": "--out", "cv": "--cv", "random_state": "--seed", "features": "
      "Fix the file, or pass --on-error skip to leave it out."),
     ("descriptors=['vgg', 'x y'] must name descriptors.", "--descriptors vgg 'x y' must name descriptors."),
     ("run_demo needs size >= 8; got size=4.", "needs --size >= 8; got --size 4."),
+    # an empty list or string is typed as ''
+    ("pass descriptors=[] to take them.", "pass --descriptors '' to take them."),
+    ("pass out='' here.", "pass --out '' here."),
     ("on_error must be 'raise'.", "on_error must be 'raise'."),  # a parameter, not a function
     # Names the command line does not have are left as they are.
     ("The 'precision' parameter of VGGGramFeatures must be 'fp32'; use batch_size=4.",

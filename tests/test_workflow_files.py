@@ -99,7 +99,7 @@ def test_cli_exclude(tree, tmp_path, capsys):
     # the default: the notice names the option that takes them, as typed
     assert main(["features", str(tree), "--recursive", "-d", SPEC, "--out", str(out),
                  "--no-cache", "-q", "--device", "cpu"]) == 0
-    assert "; pass --exclude [] to describe them too." in capsys.readouterr().err
+    assert "; pass --exclude '' to describe them too." in capsys.readouterr().err
     assert main(["features", str(tree), "--recursive", "--exclude", "[]", "-d", SPEC, "--out",
                  str(out), "--no-cache", "-q", "--device", "cpu"]) == 0
     assert len(read_features(out)) == 7
