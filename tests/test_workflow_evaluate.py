@@ -384,11 +384,13 @@ def test_the_verdict_is_returned_with_the_table(stripes):
     assert constant.attrs["best"] is None and "single value" in constant.attrs["verdict"]
 
 
-def test_repeats_average_the_fold_draws_of_consecutive_seeds(stripes):
+def test_repeats_average_the_fold_draws_of_consecutive_seeds(stripes, tmp_path):
     table, periods = stripes
     kwargs = dict(descriptors=["power_spectrum"], models=["knn"], cv=3)
     shuffled = np.random.default_rng(1).permutation(periods)  # a noisy target: draws differ
-    result = evaluate_features(table, shuffled, repeats=3, random_state=7, **kwargs)
+    result = evaluate_features(table, shuffled, repeats=3, random_state=7, figures=tmp_path,
+                               **kwargs)
+    assert result.attrs["figures"] == [str(tmp_path / "power_spectrum.png")]
     single = [evaluate_features(table, shuffled, random_state=seed, **kwargs) for seed in (7, 8, 9)]
     pooled = [s["r2_pooled"].to_numpy() for s in single]
     assert list(result.columns[6:8]) == ["r2_pooled", "r2_pooled_std"]

@@ -449,7 +449,9 @@ def evaluate_features(features, target, *, groups=None, cv=5, repeats=1, models=
                 rows.append(row)
                 fold_sse[descriptor, name] = scores["sse"]
                 if descriptor not in best or row["r2_pooled"] > best[descriptor][0]:
-                    best[descriptor] = (scores["pooled"][0], name, scores["oof"][0])
+                    # its figure shows the first fold draw: that draw's predictions and R^2
+                    best[descriptor] = (row["r2_pooled"], name, scores["pooled"][0],
+                                        scores["oof"][0])
                 bar.update()
     columns = COLUMNS if repeats == 1 else \
         COLUMNS[:COLUMNS.index("r2_pooled") + 1] + ["r2_pooled_std"] + \
@@ -459,7 +461,7 @@ def evaluate_features(features, target, *, groups=None, cv=5, repeats=1, models=
     table.attrs.update(target=target_name, cv=repr(splitters[0]), figures=[], verdict=verdict,
                        best=verdict_best)
     if figures is not None:
-        for descriptor, (r2_pooled, name, oof) in best.items():
+        for descriptor, (_, name, r2_pooled, oof) in best.items():
             path = figures / (re.sub(r"[^\w.+-]", "_", descriptor) + ".png")
             _figure(path, y, oof, descriptor, name, r2_pooled, target_name)
             table.attrs["figures"].append(str(path))
