@@ -173,3 +173,14 @@ def test_clone_pickle_set_params():
     assert fresh.fit(image).transform(image).shape == (1, 20, 20, 3)
     assert fresh.get_feature_names_out().tolist() == [
         "gaussian_sigma1", "gaussian_sigma2", "gaussian_sigma3"]
+
+
+def test_set_output_refuses_tables_and_global_config_keeps_numpy():
+    import sklearn
+
+    est = FilterBankPixelFeatures(sigmas=(1,), device="cpu")
+    with pytest.raises(ValueError, match="reshape"):
+        est.set_output(transform="pandas")
+    assert est.set_output(transform="default") is est
+    with sklearn.config_context(transform_output="pandas"):
+        assert isinstance(est.fit_transform(RNG.random((1, 6, 7))), np.ndarray)

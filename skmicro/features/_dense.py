@@ -62,7 +62,7 @@ def tile_windows(height, width, tile_size, halo, align=1):
     return [((wy, wx), (cy, cx)) for wy, cy in axis(height) for wx, cx in axis(width)]
 
 
-class DensePixelTransformer(ImageTransformer):
+class DensePixelTransformer(ImageTransformer, auto_wrap_output_keys=None):
     """Base class: images in, one float32 feature stack ``(h, w, n_features)`` per image out.
 
     Subclasses implement ``_fit_dense(images)`` (set ``n_output_features_`` and ``halo_``),
@@ -140,6 +140,32 @@ class DensePixelTransformer(ImageTransformer):
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and return its per-pixel feature stacks (see :meth:`transform`)."""
         return self.fit(X, y).transform(X)
+
+    def set_output(self, *, transform=None):
+        """Output container: only numpy, since the stacks are 4-D (a DataFrame is 2-D).
+
+        ``set_output(transform="pandas")`` (or "polars") raises a ValueError naming the
+        reshape that gives a table; a global ``sklearn.set_config(transform_output=...)``
+        leaves dense descriptors returning numpy arrays.
+
+        Parameters
+        ----------
+        transform : {"default", None}
+            Anything else raises.
+
+        Returns
+        -------
+        self : object
+        """
+        if transform not in (None, "default"):
+            raise ValueError(
+                f"{type(self).__name__} returns (n, h, w, n_features) arrays, which a "
+                f"{transform} DataFrame (2-D) cannot hold; set_output(transform={transform!r}) "
+                "is not supported. For a table of pixels use "
+                "pandas.DataFrame(maps.reshape(-1, maps.shape[-1]), "
+                "columns=est.get_feature_names_out())."
+            )
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
