@@ -69,7 +69,8 @@ class FilterBankPixelFeatures(DensePixelTransformer):
     batch_size : int, default=8
         Images per batch (halved automatically on CUDA out-of-memory).
     n_jobs : int or None, default=None
-        CPU threads for torch: None or -1 all cores, -2 all but one, k exactly k.
+        CPU threads for torch: None or -1 all cores, -2 all but one, k exactly k. The CPU
+        path itself (scipy and numpy) is single-threaded.
     verbose : int, default=0
         Show a progress bar (over images times tiles) when positive.
 
