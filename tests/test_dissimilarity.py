@@ -13,6 +13,9 @@ from skmicro._dissimilarity import (
     guttman_sweep,
     kruskal_stress_rows,
     sum_squares,
+    symmetric_guttman_sweep,
+    symmetric_product,
+    upper_blocks,
 )
 from skmicro._engine import get_torch, resolve_device
 
@@ -46,6 +49,41 @@ def test_guttman_sweep_against_direct_formulas(batch_size):
     G, raw = guttman_sweep(rows, torch.from_numpy(x), torch.from_numpy(y))
     np.testing.assert_allclose(G.numpy(), G_ref, rtol=1e-10)
     assert raw == pytest.approx(((D - dhat) ** 2).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("batch_size", ["auto", 1, 3])
+def test_symmetric_product_equals_full_product(batch_size):
+    rng = np.random.default_rng(2)
+    A = rng.random((7, 7))
+    S, V = A + A.T, rng.normal(size=(7, 3))
+    torch = get_torch()
+    acc = torch.zeros((3, 7), dtype=torch.float64)
+    rows = DissimilarityRows(S, CPU, batch_size=batch_size)
+    for a, b, block in upper_blocks(rows):
+        symmetric_product(acc, torch.from_numpy(V.T.copy()), block, a, b)
+    np.testing.assert_allclose(acc.numpy().T, S @ V, rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", ["auto", 1, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_symmetric_guttman_sweep_against_direct_formulas(batch_size, dtype):
+    # Points 0 and 1 coincide: their ratio d / dhat is taken as 0 (dhat = 0), like the
+    # diagonal. G_i = sum_j (d_ij / dhat_ij) (x_i - x_j), raw = sum (d - dhat)^2, written out.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(9, 2))
+    x[1] = x[0]
+    A = rng.random((9, 9)) + 0.5
+    D = A + A.T
+    np.fill_diagonal(D, 0.0)
+    dhat = cdist(x, x)
+    ratio = np.divide(D, dhat, out=np.zeros_like(D), where=dhat > 0)
+    G_ref = (ratio[:, :, None] * (x[:, None, :] - x[None, :, :])).sum(axis=1)
+    torch = get_torch()
+    rows = DissimilarityRows(D.astype(dtype), CPU, batch_size=batch_size)
+    G, raw = symmetric_guttman_sweep(rows, torch.from_numpy(x))
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(G.numpy(), G_ref, rtol=tol, atol=tol)
+    assert raw == pytest.approx(((D - dhat) ** 2).sum(), rel=tol)
 
 
 def test_kruskal_stress_rows_hand_checked():

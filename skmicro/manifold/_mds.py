@@ -1,9 +1,11 @@
 """Metric multidimensional scaling (SMACOF) in torch, with landmarks and out-of-sample placement.
 
-Every ``(n, n)`` quantity is visited in row blocks (``skmicro._dissimilarity.guttman_sweep``):
+Every ``(n, n)`` quantity is visited in row blocks (``skmicro._dissimilarity``):
 the embedded distances, the ratio matrix of the Guttman transform and the stress never exist as
 full matrices, so only the dissimilarity matrix itself (the caller's, never copied) is
-``O(n^2)`` in memory. The same sweep places new points against a fixed embedding (``transform`` and landmark mode).
+``O(n^2)`` in memory. SMACOF and the classical start read only the upper triangle of the
+(symmetric) matrix: half the distances, ratios and residuals per sweep. Another sweep places
+new points against a fixed embedding (``transform`` and landmark mode).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from sklearn.utils import check_array, check_random_state
 
 from skmicro._dask import check_metadata, is_dask_array, map_rows
 from skmicro._dissimilarity import (
-    SWEEP_ELEMENTS,
     DissimilarityRows,
     check_dissimilarities,
     embedded_distances,
-    guttman_sweep,
     kruskal_stress_rows,
     sum_squares,
+    symmetric_guttman_sweep,
+    symmetric_product,
+    upper_blocks,
 )
 from skmicro._engine import (
     block_rows,
@@ -83,7 +86,7 @@ def _smacof(rows, init, *, max_iter, eps, verbose=0, bar=None):
     X = init - init.mean(dim=0)
     old = None
     for it in range(1, max_iter + 1):
-        G, raw = guttman_sweep(rows, X, X)
+        G, raw = symmetric_guttman_sweep(rows, X)
         stress = raw / 2.0  # each pair was counted twice
         if bar is not None:
             bar.update(1)
@@ -108,15 +111,12 @@ def _classical_mds(rows, n_components, random_state, device):
     k = min(n, n_components + _CLASSICAL_OVERSAMPLE)
     rng = check_random_state(random_state)
     V = torch.as_tensor(rng.standard_normal((n, k)), device=device, dtype=torch.float64)
-    step = block_rows(n, SWEEP_ELEMENTS, rows.batch_size)
-
     def apply_b(V):
-        Vc = (V - V.mean(dim=0)).to(rows.dtype)
-        out = torch.empty((n, V.shape[1]), dtype=torch.float64, device=device)
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            d = rows(start, stop)
-            out[start:stop] = ((d * d) @ Vc).double()
+        Vc_t = (V - V.mean(dim=0)).to(rows.dtype).T.contiguous()
+        out_t = torch.zeros((V.shape[1], n), dtype=torch.float64, device=device)
+        for a, b, d in upper_blocks(rows):  # D^2 is symmetric: half the entries, read once
+            symmetric_product(out_t, Vc_t, d * d, a, b)
+        out = out_t.T
         return -0.5 * (out - out.mean(dim=0))
 
     Q = torch.linalg.qr(V).Q
