@@ -358,7 +358,9 @@ def _add_map_parser(sub):
                         "(default: %(default)s)")
     p.add_argument("--thumbnail-size", type=int, default=96, metavar="PX",
                    help="longer side of each thumbnail in pixels (default: %(default)s)")
-    p.add_argument("--title", default=None, help="page title (default: the source's name)")
+    p.add_argument("--title", default=None,
+                   help="page title (default: the source's name, the descriptor and the "
+                        "embedding)")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="for a folder: the descriptors' cache folder (default: "
                         "$XDG_CACHE_HOME/skmicro or ~/.cache/skmicro)")
