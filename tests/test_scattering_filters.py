@@ -133,3 +133,16 @@ def test_alternating_sizes_build_each_bank_once_in_describe_folder(rng, tmp_path
                             device="cpu", n_jobs=1)
     assert len(table) == 18
     assert sorted(count_builds) == sorted([A, B])
+
+
+def test_alternating_sizes_build_no_new_bank_in_the_dense_maps(rng, count_builds):
+    # The dense maps (segmentation) take their banks from the same cache, per extended size.
+    A, B = (24, 32), (32, 24)
+    dense = skmicro.ScatteringPixelFeatures(J=2, L=4, device="cpu").fit(np.zeros((1, *A)))
+    for shape in [A, B]:
+        dense.transform(rng.random((1, *shape)))
+    first = list(count_builds)
+    assert len(first) == 2
+    for shape in [A, B, A, B]:
+        dense.transform(rng.random((1, *shape)))
+    assert count_builds == first
