@@ -96,7 +96,7 @@ def _check(prep, caller):
     return parse_pixel_size(prep.pixel_size, caller)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Preparation:
     """How the route prepares each micrograph file before describing or segmenting it.
 
