@@ -184,3 +184,12 @@ def test_set_output_refuses_tables_and_global_config_keeps_numpy():
     assert est.set_output(transform="default") is est
     with sklearn.config_context(transform_output="pandas"):
         assert isinstance(est.fit_transform(RNG.random((1, 6, 7))), np.ndarray)
+
+
+@pytest.mark.gpu
+def test_cpu_gpu_agreement():
+    # CPU: scipy; CUDA: torch convolutions with the same kernels (fp32, never TF32).
+    images = RNG.random((2, 40, 52)).astype(np.float32)
+    cpu = FilterBankPixelFeatures(device="cpu").fit_transform(images)
+    gpu = FilterBankPixelFeatures(device="cuda").fit_transform(images)
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-6)

@@ -130,3 +130,12 @@ def test_errors_and_citizenship():
     np.testing.assert_array_equal(again.transform(image), est.transform(image))
     assert est.transform(image).shape == (1, 12, 9, 3)
     assert clone(est).set_params(L=4).fit(image).transform(image).shape == (1, 12, 9, 5)
+
+
+@pytest.mark.gpu
+def test_cpu_gpu_agreement():
+    images = RNG.random((2, 40, 52)).astype(np.float32)
+    params = dict(J=3, L=4, max_order=2)
+    cpu = ScatteringPixelFeatures(device="cpu", **params).fit_transform(images)
+    gpu = ScatteringPixelFeatures(device="cuda", **params).fit_transform(images)
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-5 * np.abs(cpu).max())

@@ -155,3 +155,12 @@ def test_clone_pickle_set_params():
     np.testing.assert_array_equal(again.transform(images), est.transform(images))
     fresh = clone(est).set_params(layers=("conv1_1", "conv1_2"), n_components=3)
     assert fresh.fit(images).transform(images).shape == (1, 16, 16, 3)
+
+
+@pytest.mark.gpu
+def test_cpu_gpu_agreement():
+    images = RNG.random((2, 40, 52)).astype(np.float32)
+    params = dict(weights=None, random_state=0, n_components=16)
+    cpu = VGGHypercolumnPixelFeatures(device="cpu", **params).fit_transform(images)
+    gpu = VGGHypercolumnPixelFeatures(device="cuda", tile_size=16, **params).fit_transform(images)
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-3, atol=1e-3 * np.abs(cpu).max())

@@ -9,6 +9,7 @@ import numpy as np
 from .._engine import get_torch
 from .._validation import Interval
 from ._dense import DENSE_CONSTRAINTS, DensePixelTransformer
+from ._vgg_gram import conv_precision
 
 __all__ = ["FilterBankPixelFeatures", "FILTER_BANK_FEATURES", "gaussian_radius"]
 
@@ -273,8 +274,9 @@ def gaussian_smooth(images, sigma, truncate=4.0):
     rows = torch.as_tensor(_reflect_index(h, r), device=images.device)
     cols = torch.as_tensor(_reflect_index(w, r), device=images.device)
     x = images.index_select(1, rows).index_select(2, cols)[:, None]
-    x = F.conv2d(x, kernel.view(1, 1, -1, 1))
-    return F.conv2d(x, kernel.view(1, 1, 1, -1))[:, 0]
+    with conv_precision("fp32", images.device, torch):  # never cuDNN's default TF32
+        x = F.conv2d(x, kernel.view(1, 1, -1, 1))
+        return F.conv2d(x, kernel.view(1, 1, 1, -1))[:, 0]
 
 
 def _reflect_index(n, r):
