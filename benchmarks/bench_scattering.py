@@ -3,6 +3,8 @@
     python benchmarks/bench_scattering.py [--n 256] [--size 256] [--J 4] [--device auto]
     python benchmarks/bench_scattering.py --n 1000 --size 128 --log   # Lubbers grid shape
     python benchmarks/bench_scattering.py --quick        # a small dry run
+    python benchmarks/bench_scattering.py --n 32 --size 128 --n-torch 32 --interleave --repeat 7
+        # issue 26's goal: ours and kymatio's torch frontend alternate, medians of wall and CPU
 
 All three compute the global-average scattering descriptor (J=4, L=8, max_order=2: 417
 numbers per image): kymatio's map is averaged over space afterwards, ours computes that mean
@@ -12,9 +14,15 @@ the same device and batch size as ours, with both 1 thread and torch's default t
 faster counts). The frontends are timed on fewer images (``--n-torch``, ``--n-numpy``; they
 are the slowest) and rates are images/s over those. Every rate is the best of ``--repeat``
 runs, and the load average is printed: on a shared machine only ratios from one run compare.
+``--interleave``: ours and the torch frontend (default threads and 1 thread) alternate
+``--repeat`` times on the same images; the table shows median rates, each with its CPU time
+per image (steadier than wall time on a loaded machine). The machine header names the CPU and
+its SIMD flags.
 """
 
 import argparse
+import statistics
+import time
 
 import numpy as np
 from _common import best_rate, load_average, print_machine_header, print_table
@@ -32,6 +40,24 @@ def kymatio_torch_means(frontend, X, batch_size, device):
     return np.concatenate(outs)
 
 
+def interleaved(runs, repeat):
+    """``{name: (median wall s, median CPU s, last result)}`` of ``runs`` (name -> (fn,
+    threads or None)) called in turn ``repeat`` times, each under its own torch threads."""
+    from skmicro._engine import torch_threads
+
+    times = {name: ([], []) for name in runs}
+    out = {}
+    for _ in range(repeat):
+        for name, (fn, threads) in runs.items():
+            with torch_threads(threads):
+                w0, c0 = time.perf_counter(), time.process_time()
+                out[name] = fn()
+                times[name][0].append(time.perf_counter() - w0)
+                times[name][1].append(time.process_time() - c0)
+    return {name: (statistics.median(w), statistics.median(c), out[name])
+            for name, (w, c) in times.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=256)
@@ -44,6 +70,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true", help="16 images (4 for the peers)")
+    parser.add_argument("--interleave", action="store_true",
+                        help="alternate ours and the torch frontend, medians of wall and CPU")
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.n_torch, args.n_numpy, args.repeat = 16, 4, 4, 1
@@ -82,6 +110,31 @@ def main(argv=None):
     with torch.inference_mode():
         kt(torch.from_numpy(X[:2]).to(device))  # warm-up
     load_before = load_average()
+    if args.interleave:
+        n_t = args.n_torch
+        res = interleaved({
+            "skmicro ScatteringFeatures": (ours(None), None),
+            "skmicro ScatteringFeatures, n_jobs=1": (ours(1), 1),
+            f"kymatio torch frontend ({threads} threads)": (kymatio_torch, None),
+            "kymatio torch frontend (1 thread)": (kymatio_torch, 1),
+        }, args.repeat)
+        (w_ours, c_ours, F), G = res["skmicro ScatteringFeatures"], next(
+            r[2] for name, r in res.items() if name.startswith("kymatio"))
+        err = np.abs(F[:n_t] - G).max() / np.abs(G).max()
+        print(f"ScatteringFeatures, {args.n} images {shape[0]}x{shape[1]}, J={args.J}, L=8, "
+              f"max_order=2, global average, device={device}, torch threads={threads}, "
+              f"batch_size={args.batch_size}, median of {args.repeat} interleaved runs, load "
+              f"average {load_before:.1f} -> {load_average():.1f}")
+        print(f"max |ours - kymatio torch| / max|kymatio|: {err:.1e}")
+        rows = []
+        for name, (w, c, _) in res.items():
+            n_img = args.n if name.startswith("skmicro") else n_t
+            rows.append((name, n_img, f"{n_img / w:,.2f}", f"{1000 * c / n_img:.1f}",
+                         f"{(args.n / w_ours) / (n_img / w):.2f}x",
+                         f"{(c / n_img) / (c_ours / args.n):.2f}x"))
+        print_table(["method", "images", "images/s", "CPU ms/image", "ours / method (wall)",
+                     "ours / method (CPU)"], rows)
+        return
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     r_ours, F = best_rate(ours(None), args.n, args.repeat, device=device)
