@@ -28,10 +28,11 @@ _LAZY = {
     "clear_caches": "skmicro._cache",
     "evaluate_features": "skmicro.workflow._evaluate",
     "describe_folder": "skmicro.workflow._describe",
+    "TrainableSegmenter": "skmicro.segmentation._segmenter",
 }
 _SUBMODULES = (
     "datasets", "features", "manifold", "metrics", "io", "plotting", "preprocessing", "reproduce",
-    "synthesis", "workflow",
+    "segmentation", "synthesis", "workflow",
 )
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -57,6 +57,8 @@ __all__ = [
     "validate_data",
     "check_is_fitted",
     "_fit_context",
+    "check_label_masks",
+    "check_mask_classes",
 ]
 
 # The one ``n_jobs`` constraint of the package (the rule itself is ``_engine.n_threads``):
@@ -472,3 +474,93 @@ def _check_tabular(X, image_shape, channels, min_shape, estimator, reset, name, 
                      f"{name} (rows of n_features={d} with image_shape={tuple(image_shape)})",
                      caller)
     return ImageSet([(np.arange(n), img)], n_samples=n, from_tabular=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Label masks (per-pixel class labels beside images: tile fractions, segmentation)
+# --------------------------------------------------------------------------------------------
+def check_label_masks(masks, shapes, *, image_shape=None, caller="skmicro", name="masks",
+                      images="images"):
+    """Label masks as a list of 2-D int64 arrays (fresh or read-only views: never written to),
+    one per image and of its shape ``shapes[i]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro._validation import check_label_masks
+    >>> [m.shape for m in check_label_masks([np.zeros((2, 3), np.uint8)], [(2, 3)])]
+    [(2, 3)]
+    """
+    if isinstance(masks, (str, bytes)) or masks is None or np.isscalar(masks):
+        raise TypeError(
+            f"{caller}: {name} must be an array (n, h, w) or a list of 2-D integer label "
+            f"arrays, one per image; got {type(masks).__name__}."
+        )
+    if isinstance(masks, np.ndarray) and masks.ndim == 2 and image_shape is not None:
+        masks = list(masks)  # tabular rows, reshaped below with each image's shape
+    masks = list(masks)
+    if len(masks) != len(shapes):
+        raise ValueError(
+            f"{caller}: {name} holds {len(masks)} label masks but {images} holds {len(shapes)} "
+            "images; give one mask per image, in the same order."
+        )
+    out = []
+    for i, (mask, shape) in enumerate(zip(masks, shapes)):
+        mask = np.asarray(mask)
+        if mask.dtype.kind not in "biu":
+            raise TypeError(
+                f"{caller}: {name}[{i}] must hold integer class labels (e.g. a PNG label image "
+                f"read as uint8); got dtype {mask.dtype}. Convert it with mask.astype(int) if "
+                "its values are whole numbers."
+            )
+        if mask.ndim == 1 and image_shape is not None and mask.size == shape[0] * shape[1]:
+            mask = mask.reshape(shape)
+        if mask.shape != tuple(shape):
+            raise ValueError(
+                f"{caller}: {name}[{i}] has shape {mask.shape} but image {i} is "
+                f"{shape[0]}x{shape[1]}; each mask must label its image pixel for pixel."
+            )
+        out.append(mask.astype(np.int64, copy=False))
+    return out
+
+
+def check_mask_classes(classes, masks, unlabelled, *, caller="skmicro", name="masks",
+                       classes_name="classes"):
+    """The class labels as an int64 array (as given, or the sorted labels found in ``masks``);
+    every mask value must be a class or the unlabelled value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmicro._validation import check_mask_classes
+    >>> check_mask_classes(None, [np.array([[2, 0], [255, 2]])], 255).tolist()
+    [0, 2]
+    """
+    values = np.unique(np.concatenate([np.unique(m) for m in masks]))
+    if classes is None:
+        found = values[values != unlabelled] if unlabelled is not None else values
+        if found.size == 0:
+            raise ValueError(
+                f"{caller}: {name} hold no labelled pixel (every pixel is the unlabelled "
+                f"value {unlabelled}); label at least some pixels of each class."
+            )
+        return found
+    labels = np.asarray(classes)
+    if (labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "iu"
+            or np.unique(labels).size != labels.size
+            or (unlabelled is not None and (labels == unlabelled).any())):
+        raise ValueError(
+            f"The 'classes' parameter of {caller} must be None or a non-empty sequence of "
+            f"distinct integer labels other than unlabelled={unlabelled!r}. Got {classes!r} "
+            "instead."
+        )
+    allowed = set(labels.tolist()) | ({unlabelled} if unlabelled is not None else set())
+    for i, mask in enumerate(masks):
+        stray = np.setdiff1d(np.unique(mask), list(allowed))
+        if stray.size:
+            raise ValueError(
+                f"{caller}: {name}[{i}] holds the value {int(stray[0])}, which is neither one "
+                f"of the classes {labels.tolist()} nor the unlabelled value {unlabelled!r}. "
+                f"Add it to {classes_name}, or mark unannotated pixels with {unlabelled!r}."
+            )
+    return labels.astype(np.int64)

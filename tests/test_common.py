@@ -7,6 +7,7 @@ at least 2x2 pixels, uses 2-row images). Each expected failure is listed with it
 
 import numpy as np
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -28,6 +29,7 @@ from skmicro.preprocessing import (
     RescalePixelSize,
     TiledFeatures,
 )
+from skmicro.segmentation import TrainableSegmenter
 
 _MDS_NOT_REFIT = (
     "fit_transform returns SMACOF's embedding_, stopped by scikit-learn's rule at the default "
@@ -77,6 +79,28 @@ _HYPERCOLUMN_FAILED = {
         "a batch (~9e-7 relative), above the check's rtol=1e-7 (identical with batch_size=1)"),
 }
 
+# TrainableSegmenter learns from images and per-pixel label masks; these checks fit it on a
+# table with one label per row. It refuses the table with a ValueError that says how to pass
+# images; no image-and-mask reading of such a table exists (one label per row labels no pixel).
+_SEGMENTER_TABLE_CHECKS = (
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature",
+    "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted",
+    "check_n_features_in", "check_fit2d_predict1d",
+)
+_SEGMENTER_FAILED = {
+    name: ("fits images (n, h, w) with per-pixel label masks (n, h, w); the check passes a "
+           "table (n_samples, n_features) with one label per row, which it refuses with a "
+           "ValueError saying how to pass images (tests/test_segmentation.py covers fit, "
+           "clone, pickle-free persistence, input immutability and determinism on images)")
+    for name in _SEGMENTER_TABLE_CHECKS
+}
+
 # (estimator, {check name: reason it is expected to fail})
 CASES = [
     (PowerSpectrumFeatures(image_shape=(1, -1), device="cpu"), {}),
@@ -106,6 +130,8 @@ CASES = [
     (NormalizeContrast(image_shape=(1, -1)), {}),
     (TiledFeatures(PowerSpectrumFeatures(device="cpu"), tile_size=1,
                    aggregate="mean_std", image_shape=(1, -1)), {}),
+    (TrainableSegmenter(FunctionPixelFeatures(np.square),
+                        RandomForestClassifier(5, random_state=0), context=None, random_state=0, device="cpu"), _SEGMENTER_FAILED),
 ]
 
 _EXPECTED = {id(est): failures for est, failures in CASES}

@@ -16,6 +16,8 @@ from .._validation import (
     check_image_shape_param,
     check_images,
     check_is_fitted,
+    check_label_masks,
+    check_mask_classes,
     validate_params,
 )
 
@@ -117,74 +119,6 @@ def extract_tiles(images, tile_size, stride=None, *, offset=0, image_shape=None)
     tiles = [per_image[i] for i in range(image_set.n_samples)]
     groups = np.repeat(np.arange(len(tiles), dtype=np.int64), [len(t) for t in tiles])
     return np.concatenate(tiles), groups
-
-
-def _check_masks(masks, shapes, image_shape, caller):
-    """Label masks as a list of 2-D integer arrays, one per image and of its shape."""
-    if isinstance(masks, (str, bytes)) or masks is None or np.isscalar(masks):
-        raise TypeError(
-            f"{caller}: masks must be an array (n, h, w) or a list of 2-D integer label "
-            f"arrays, one per image; got {type(masks).__name__}."
-        )
-    if isinstance(masks, np.ndarray) and masks.ndim == 2 and image_shape is not None:
-        masks = list(masks)  # tabular rows, reshaped below with each image's shape
-    masks = list(masks)
-    if len(masks) != len(shapes):
-        raise ValueError(
-            f"{caller}: masks holds {len(masks)} label masks but images holds {len(shapes)} "
-            "images; give one mask per image, in the same order."
-        )
-    out = []
-    for i, (mask, shape) in enumerate(zip(masks, shapes)):
-        mask = np.asarray(mask)
-        if mask.dtype.kind not in "biu":
-            raise TypeError(
-                f"{caller}: masks[{i}] must hold integer class labels (e.g. a PNG label image "
-                f"read as uint8); got dtype {mask.dtype}. Convert it with mask.astype(int) if "
-                "its values are whole numbers."
-            )
-        if mask.ndim == 1 and image_shape is not None and mask.size == shape[0] * shape[1]:
-            mask = mask.reshape(shape)
-        if mask.shape != tuple(shape):
-            raise ValueError(
-                f"{caller}: masks[{i}] has shape {mask.shape} but image {i} is "
-                f"{shape[0]}x{shape[1]}; each mask must label its image pixel for pixel."
-            )
-        out.append(mask.astype(np.int64, copy=False))
-    return out
-
-
-def _check_classes(classes, masks, unlabelled, caller):
-    """The class labels as a sorted-as-given int64 array; every mask value is a class or the
-    unlabelled value."""
-    values = np.unique(np.concatenate([np.unique(m) for m in masks]))
-    if classes is None:
-        found = values[values != unlabelled] if unlabelled is not None else values
-        if found.size == 0:
-            raise ValueError(
-                f"{caller}: the masks hold no labelled pixel (every pixel is the unlabelled "
-                f"value {unlabelled}); nothing to compute fractions of."
-            )
-        return found
-    labels = np.asarray(classes)
-    if (labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "iu"
-            or np.unique(labels).size != labels.size
-            or (unlabelled is not None and (labels == unlabelled).any())):
-        raise ValueError(
-            f"The 'classes' parameter of {caller} must be None or a non-empty sequence of "
-            f"distinct integer labels other than unlabelled={unlabelled!r}. Got {classes!r} "
-            "instead."
-        )
-    allowed = set(labels.tolist()) | ({unlabelled} if unlabelled is not None else set())
-    for i, mask in enumerate(masks):
-        stray = np.setdiff1d(np.unique(mask), list(allowed))
-        if stray.size:
-            raise ValueError(
-                f"{caller}: masks[{i}] holds the value {int(stray[0])}, which is neither one of "
-                f"classes={labels.tolist()} nor unlabelled={unlabelled!r}. Add it to classes, "
-                "or set unlabelled to the value that marks unannotated pixels."
-            )
-    return labels.astype(np.int64)
 
 
 def _window_sums(channels, corners, tile):
@@ -322,8 +256,9 @@ def tile_fractions(images, masks, tile_size, stride=None, *, classes=None, unlab
     by_index = {int(i): im for indices, stack in image_set.groups
                 for i, im in zip(indices, stack)}
     image_list = [by_index[i] for i in range(image_set.n_samples)]
-    mask_list = _check_masks(masks, [im.shape for im in image_list], image_shape, caller)
-    labels = _check_classes(classes, mask_list, unlabelled, caller)
+    mask_list = check_label_masks(masks, [im.shape for im in image_list],
+                                  image_shape=image_shape, caller=caller)
+    labels = check_mask_classes(classes, mask_list, unlabelled, caller=caller)
     sizes = None
     if pixel_size is not None:
         from ._pixel_size import RescalePixelSize, _check_pixel_sizes
