@@ -53,6 +53,7 @@ def two_phase(n=3, size=32, seed=0):
 def fast(**kw):
     kw.setdefault("context", None)
     kw.setdefault("random_state", 0)
+    kw.setdefault("n_jobs", 1)
     kw.setdefault("classifier", RandomForestClassifier(n_estimators=10, random_state=0))
     return TrainableSegmenter(kw.pop("features", Smooth()), **kw)
 
@@ -177,7 +178,7 @@ def test_predict_uncertainty_matches_pixel_uncertainty():
 def test_any_classifier_and_the_default(classifier):
     X, y = two_phase()
     seg = TrainableSegmenter(Smooth(), classifier, context=None, pixels_per_image=100,
-                             random_state=0).fit(X, y)
+                             random_state=0, n_jobs=1).fit(X, y)
     assert (seg.predict(X) == y).mean() > 0.95
     if classifier is None:
         assert type(seg.classifier_).__name__ == "HistGradientBoostingClassifier"
