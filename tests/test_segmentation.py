@@ -297,3 +297,25 @@ def test_clone_and_params():
     seg = fast(pixels_per_image=123)
     assert clone(seg).get_params()["pixels_per_image"] == 123
     assert "TrainableSegmenter" in repr(seg)
+
+
+def test_frequency_weights_restore_each_images_class_shares():
+    from skmicro.segmentation._pixels import frequency_weights
+
+    mask = np.full((20, 20), 255)
+    mask[:5] = 0                                   # 100 pixels of class 0
+    mask[10, :10] = 1                              # 10 pixels of class 1
+    flat = sample_pixels(mask, np.array([0, 1]), 40, np.random.default_rng(0))
+    w = frequency_weights(mask, flat, np.array([0, 1]))
+    values = mask.ravel()[flat]
+    assert w[values == 0].sum() == pytest.approx(100) and w[values == 1].sum() == pytest.approx(10)
+
+
+def test_class_weight_balanced_and_classifiers_without_sample_weight():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = two_phase()
+    seg = fast(classifier=KNeighborsClassifier(3), class_weight="balanced").fit(X, y)
+    assert (seg.predict(X) == y).mean() > 0.95
+    with pytest.raises(ValueError, match="takes no sample_weight.*class_weight='balanced'"):
+        fast(classifier=KNeighborsClassifier(3)).fit(X, y)

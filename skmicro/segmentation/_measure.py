@@ -170,7 +170,7 @@ def measure_label_maps(label_maps, *, class_names=None, particle_class=None, pix
     ...                            particle_class="carbide", pixel_size=0.5, names=["a.tif"])
     >>> table.loc["a.tif", ["fraction__matrix", "fraction__carbide", "particles__count"]].tolist()
     [0.8, 0.2, 2.0]
-    >>> round(table.loc["a.tif", "particles__diameter_mean_um"], 4)    # (2.257 + 4.514) / 2 / 2
+    >>> float(round(table.loc["a.tif", "particles__diameter_mean_um"], 4))  # (2.257+4.514)/2/2
     1.6926
     """
     import pandas as pd

@@ -31,14 +31,14 @@ def save_segmenter(segmenter, path):
     Examples
     --------
     >>> import numpy as np, tempfile, os
-    >>> from skmicro.features import FunctionPixelFeatures
+    >>> from skmicro.features import FilterBankPixelFeatures
     >>> from skmicro.segmentation import TrainableSegmenter, save_segmenter, load_segmenter
     >>> images = np.stack([np.linspace(0, 1, 64).reshape(8, 8)] * 2).astype(np.float32)
     >>> masks = (images > 0.5).astype(np.uint8)
-    >>> seg = TrainableSegmenter(FunctionPixelFeatures(np.square), context=None,
-    ...                          random_state=0).fit(images, masks)
+    >>> seg = TrainableSegmenter(FilterBankPixelFeatures(sigmas=(1,), device="cpu"),
+    ...                          context=None, random_state=0).fit(images, masks)
     >>> path = save_segmenter(seg, os.path.join(tempfile.mkdtemp(), "model.skops"))
-    >>> load_segmenter(path, trusted=["numpy.square"]).predict(images)[0, -1].tolist()
+    >>> load_segmenter(path).predict(images)[0, -1].tolist()
     [1, 1, 1, 1, 1, 1, 1, 1]
     """
     import skops.io as sio

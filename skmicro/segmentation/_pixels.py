@@ -61,6 +61,19 @@ def sample_pixels(mask, classes, n, rng):
     return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
 
 
+def frequency_weights(mask, flat, classes):
+    """Weights of sampled pixels that restore their image's class frequencies: a pixel of
+    class c weighs (labelled pixels of c) / (sampled pixels of c), so the weighted sample
+    stands for every labelled pixel of the image, as uniform sampling would."""
+    values = mask.ravel()[flat]
+    weights = np.zeros(flat.size)
+    for c in classes:
+        picked = values == c
+        if picked.any():
+            weights[picked] = np.count_nonzero(mask == c) / picked.sum()
+    return weights
+
+
 def context_stride(sigmas):
     """Grid step of the first-pass probability maps: coarse enough to be cheap, fine enough
     for the smallest smoothing (at most sigma / 2, at most 4 pixels)."""

@@ -7,12 +7,14 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import has_fit_parameter
 
 from .._engine import progress_bar
 from .._validation import (
     N_JOBS_CONSTRAINT,
     HasMethods,
     Interval,
+    StrOptions,
     _fit_context,
     check_is_fitted,
 )
@@ -21,6 +23,7 @@ from ._pixels import (
     check_training_masks,
     context_maps,
     context_stride,
+    frequency_weights,
     full_proba,
     image_list,
     pixel_uncertainty,
@@ -80,6 +83,14 @@ class TrainableSegmenter(BaseEstimator):
         classifier. During ``fit`` these probabilities are out of fold (from first-pass
         classifiers trained on the other images, ``CONTEXT_FOLDS`` splits by image) so the
         second pass learns how far to trust them on unseen images. None: one pass only.
+    class_weight : {None, "balanced"}, default=None
+        How the classes weigh in the classifier's fit. Pixels are always drawn stratified by
+        class (rare classes get enough samples); with None each drawn pixel is weighted so
+        that every class counts as often as it is labelled in its image (as if the pixels
+        were drawn uniformly: the classifier learns the true class frequencies); with
+        "balanced" no weights are given: every class present in an image counts alike, which
+        favours rare classes over pixel accuracy. Weights need a classifier whose ``fit``
+        takes ``sample_weight``.
     classes : sequence of int or None, default=None
         The class labels (0-254). None: every value found in the masks other than 255. Given,
         a mask value outside it is an error, and so is a class with no labelled pixel.
@@ -124,17 +135,19 @@ class TrainableSegmenter(BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmicro.features import FunctionPixelFeatures
+    >>> from skmicro.features import FilterBankPixelFeatures
     >>> from skmicro.segmentation import TrainableSegmenter
     >>> rng = np.random.default_rng(0)
     >>> images = rng.random((2, 32, 32)).astype(np.float32)
     >>> images[:, :, 16:] += 2.0                       # the right half is brighter
     >>> masks = np.full((2, 32, 32), 255, np.uint8)    # scribbles: one column per class
     >>> masks[:, :, 4], masks[:, :, 28] = 0, 1
-    >>> seg = TrainableSegmenter(FunctionPixelFeatures(lambda im: im[..., None]),
+    >>> seg = TrainableSegmenter(FilterBankPixelFeatures(sigmas=(1, 2), device="cpu"),
     ...                          context=None, random_state=0).fit(images, masks)
     >>> seg.predict(images[:1])[0, 0, [0, 31]].tolist()
     [0, 1]
+    >>> seg.predict_proba(images).shape, seg.classes_.tolist()
+    ((2, 32, 32, 2), [0, 1])
     """
 
     _parameter_constraints = {
@@ -142,6 +155,7 @@ class TrainableSegmenter(BaseEstimator):
         "classifier": [None, HasMethods(["fit", "predict_proba"])],
         "pixels_per_image": [Interval(numbers.Integral, 1, None, closed="left")],
         "context": [None, "array-like"],
+        "class_weight": [None, StrOptions({"balanced"})],
         "classes": [None, "array-like"],
         "random_state": ["random_state"],
         "n_jobs": N_JOBS_CONSTRAINT,
@@ -150,12 +164,13 @@ class TrainableSegmenter(BaseEstimator):
     }
 
     def __init__(self, features=None, classifier=None, *, pixels_per_image=5000,
-                 context=(8, 32), classes=None, random_state=None, n_jobs=None, device="auto",
-                 verbose=0):
+                 context=(8, 32), class_weight=None, classes=None, random_state=None,
+                 n_jobs=None, device="auto", verbose=0):
         self.features = features
         self.classifier = classifier
         self.pixels_per_image = pixels_per_image
         self.context = context
+        self.class_weight = class_weight
         self.classes = classes
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -203,6 +218,20 @@ class TrainableSegmenter(BaseEstimator):
         if self.classifier is None:
             return default_classifier(int(rng.randint(2**31 - 1)))
         return clone(self.classifier)
+
+    def _fit_classifier(self, rng, X, y, rows=None):
+        """A fresh classifier fitted on pixels (``rows`` of the sample: their weights)."""
+        model = self._make_classifier(rng)
+        if self._weights is None:
+            return model.fit(X, y)
+        if not has_fit_parameter(model, "sample_weight"):
+            raise ValueError(
+                f"{self._caller()}: the classifier {type(model).__name__} takes no "
+                "sample_weight, which class_weight=None needs to restore the class frequencies "
+                "of the stratified pixel sample. Use class_weight='balanced', or a classifier "
+                "whose fit takes sample_weight.")
+        weights = self._weights if rows is None else self._weights[rows]
+        return model.fit(X, y, sample_weight=weights)
 
     # ---------------------------------------------------------------- per-image work
     def _stack(self, image, index):
@@ -261,7 +290,7 @@ class TrainableSegmenter(BaseEstimator):
         if hasattr(self, "n_features_in_"):
             del self.n_features_in_
         stride = context_stride(sigmas) if sigmas else None
-        X_pix, y_pix, groups, picks, grids = [], [], [], [], []
+        X_pix, y_pix, w_pix, groups, picks, grids = [], [], [], [], [], []
         with progress_bar(len(images), verbose=self.verbose, desc=f"{caller} features") as bar:
             for i, (image, mask) in enumerate(zip(images, masks)):
                 stack = self._stack(image, i)
@@ -269,6 +298,7 @@ class TrainableSegmenter(BaseEstimator):
                 flat = sample_pixels(mask, self.classes_, self.pixels_per_image, rng)
                 X_pix.append(stack.reshape(-1, stack.shape[-1])[flat])
                 y_pix.append(mask.ravel()[flat])
+                w_pix.append(frequency_weights(mask, flat, self.classes_))
                 groups.append(np.full(flat.size, i))
                 if stride:  # the first pass's grid, for out-of-fold context maps
                     picks.append(flat)
@@ -276,16 +306,21 @@ class TrainableSegmenter(BaseEstimator):
                 bar.update()
         X_pix, y_pix, groups = np.concatenate(X_pix), np.concatenate(y_pix), np.concatenate(
             groups)
+        weights = np.concatenate(w_pix) if self.class_weight is None else None
+        if weights is not None:
+            weights /= weights.mean()
+        self._weights = weights
         self.feature_names_ = self._feature_names()
         self.n_training_pixels_ = int(y_pix.size)
         with self._threads():
-            self.classifier_ = self._make_classifier(rng).fit(X_pix, y_pix)
+            self.classifier_ = self._fit_classifier(rng, X_pix, y_pix)
             self.context_classifier_ = None
             if stride:
                 ctx = self._out_of_fold_context(X_pix, y_pix, groups, picks, grids,
                                                 [m.shape for m in masks], sigmas, stride, rng)
-                self.context_classifier_ = self._make_classifier(rng).fit(
-                    np.concatenate([X_pix, ctx], axis=1), y_pix)
+                self.context_classifier_ = self._fit_classifier(
+                    rng, np.concatenate([X_pix, ctx], axis=1), y_pix)
+        del self._weights
         return self
 
     def _out_of_fold_context(self, X_pix, y_pix, groups, picks, grids, shapes, sigmas, stride,
@@ -303,7 +338,7 @@ class TrainableSegmenter(BaseEstimator):
             for k in range(folds.max() + 1):
                 held = np.flatnonzero(folds == k)
                 train = ~np.isin(groups, held)
-                model = self._make_classifier(rng).fit(X_pix[train], y_pix[train])
+                model = self._fit_classifier(rng, X_pix[train], y_pix[train], train)
                 for i in held:
                     coarse = self._coarse_proba(model, grids[i])
                     ctx[groups == i] = context_maps(coarse, sigmas, stride, shapes[i], picks[i])
