@@ -161,8 +161,7 @@ def segmenter_method(make, cached):
 
 def methods(cache, names=None):
     from skmicro.features import FilterBankPixelFeatures
-    from skmicro.segmentation import TrainableSegmenter
-    from skmicro.segmentation._segmenter import default_features
+    from skmicro.segmentation import TrainableSegmenter, default_features
 
     def cache_all(transformers, tag):
         return [CachedPixelFeatures(t, cache, f"{tag}{i}") for i, t in enumerate(transformers)]

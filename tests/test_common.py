@@ -131,7 +131,8 @@ CASES = [
     (TiledFeatures(PowerSpectrumFeatures(device="cpu"), tile_size=1,
                    aggregate="mean_std", image_shape=(1, -1)), {}),
     (TrainableSegmenter(FunctionPixelFeatures(np.square),
-                        RandomForestClassifier(5, random_state=0), context=None, random_state=0, device="cpu"), _SEGMENTER_FAILED),
+                        RandomForestClassifier(5, random_state=0), context=None,
+                        random_state=0, device="cpu"), _SEGMENTER_FAILED),
 ]
 
 _EXPECTED = {id(est): failures for est, failures in CASES}

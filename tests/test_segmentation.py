@@ -319,3 +319,14 @@ def test_class_weight_balanced_and_classifiers_without_sample_weight():
     assert (seg.predict(X) == y).mean() > 0.95
     with pytest.raises(ValueError, match="takes no sample_weight.*class_weight='balanced'"):
         fast(classifier=KNeighborsClassifier(3)).fit(X, y)
+
+
+def test_default_features_are_the_hypercolumn_and_the_filter_bank():
+    X, y = two_phase(n=2, size=48)
+    seg = TrainableSegmenter(pixels_per_image=100, context=None, random_state=0, n_jobs=1,
+                             device="cpu").fit(X, y)
+    assert [type(t).__name__ for t in seg.features_] == [
+        "VGGHypercolumnPixelFeatures", "FilterBankPixelFeatures"]
+    assert seg.n_features_in_ == 64 + 30 and len(seg.feature_names_) == 94
+    assert seg.features_[0].device == "cpu" and seg.features_[1].n_jobs == 1
+    assert seg.predict(X[:1]).shape == (1, 48, 48)

@@ -10,11 +10,12 @@ class area fractions and particle statistics that joins the features table;
 from ._measure import measure_label_maps
 from ._persist import load_segmenter, save_segmenter
 from ._pixels import UNLABELLED, pixel_uncertainty
-from ._segmenter import TrainableSegmenter
+from ._segmenter import TrainableSegmenter, default_features
 
 __all__ = [
     "TrainableSegmenter",
     "UNLABELLED",
+    "default_features",
     "load_segmenter",
     "measure_label_maps",
     "pixel_uncertainty",

@@ -122,7 +122,7 @@ def measure_label_maps(label_maps, *, class_names=None, particle_class=None, pix
     Parameters
     ----------
     label_maps : array-like of shape (n, h, w), or list of 2-D integer arrays
-        Class labels per pixel (e.g. :meth:`TrainableSegmenter.predict`); 255 marks
+        Class labels per pixel, as :meth:`TrainableSegmenter.predict` returns them; 255 marks
         unlabelled pixels, which count in no fraction or particle.
     class_names : list of str, dict {label: name} or None, default=None
         Names of the classes: a list names labels 0, 1, 2, ...; a dict any labels. Every
@@ -132,14 +132,14 @@ def measure_label_maps(label_maps, *, class_names=None, particle_class=None, pix
         The class whose connected regions (8-connected) are particles: its label or name.
         None: no particle statistics.
     pixel_size : float, array-like of shape (n,) or None, default=None
-        Pixel size of each map (e.g. micrometres per pixel), for diameters in physical units
+        Pixel size of each map (micrometres per pixel), for diameters in physical units
         (columns ``..._um``) and the number of particles per um^2.
     tile : int, (int, int) or None, default=None
         Measure non-overlapping tiles of this size (rows, cols) instead of whole maps, from
         the top-left corner (the strip at the far edges that fills no whole tile is left
         out); particles are cut at tile borders.
     names : sequence of str or None, default=None
-        One name per map, e.g. each micrograph's file name as in the features table's
+        One name per map. Give each micrograph's file name as in the features table's
         "file" index, so the two tables join (``pd.concat([features, measurements],
         axis=1)``). None: 0, 1, 2, ...
 

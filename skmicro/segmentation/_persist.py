@@ -66,6 +66,7 @@ def load_segmenter(path, *, trusted=None):
     Parameters
     ----------
     path : str or path-like
+        The model file.
     trusted : list of str or None, default=None
         Further types to trust.
 

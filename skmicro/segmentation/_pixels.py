@@ -121,7 +121,7 @@ def pixel_uncertainty(proba, method="entropy"):
     Parameters
     ----------
     proba : array-like of shape (..., n_classes)
-        Class probabilities, e.g. from :meth:`TrainableSegmenter.predict_proba` (an array,
+        Class probabilities, as :meth:`TrainableSegmenter.predict_proba` returns them (an array,
         or a list of arrays for images of several sizes).
     method : {"entropy", "least_confident", "margin"}, default="entropy"
         ``"entropy"``: Shannon entropy divided by ``log(n_classes)`` (0 when one class has

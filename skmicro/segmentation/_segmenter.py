@@ -34,11 +34,32 @@ from ._pixels import (
 CONTEXT_FOLDS = 4
 
 
+#: Layers of the default hypercolumn: every block's last convolution, conv5_4 included (its
+#: 16x coarser maps see ~200 px around a pixel: the context of the network's neighbourhood).
+DEFAULT_LAYERS = ("conv1_2", "conv2_2", "conv3_4", "conv4_4", "conv5_4")
+
+
 def default_features():
-    """The dense descriptors used when ``features=None`` (see TrainableSegmenter's Notes)."""
+    """The dense descriptors :class:`TrainableSegmenter` uses when ``features=None``.
+
+    A VGG-19 hypercolumn of the last convolution of every block (``conv1_2`` ... ``conv5_4``)
+    projected to 64 channels (seeded random projection, seed 0), and the classical filter
+    bank at scales 0.5-16 px (30 channels): 94 features per pixel.
+
+    Returns
+    -------
+    features : list of unfitted transformers
+
+    Examples
+    --------
+    >>> from skmicro.segmentation import default_features
+    >>> [type(t).__name__ for t in default_features()]
+    ['VGGHypercolumnPixelFeatures', 'FilterBankPixelFeatures']
+    """
     from ..features import FilterBankPixelFeatures, VGGHypercolumnPixelFeatures
 
-    return [VGGHypercolumnPixelFeatures(), FilterBankPixelFeatures()]
+    return [VGGHypercolumnPixelFeatures(layers=DEFAULT_LAYERS, n_components=64, random_state=0),
+            FilterBankPixelFeatures()]
 
 
 def default_classifier(random_state=None):
