@@ -20,6 +20,8 @@ EPILOG = """examples:
   skmicro features micrographs/ --out features.parquet
   skmicro evaluate features.parquet --target metadata.csv:hardness --groups specimen
   skmicro map micrographs/ --metadata metadata.csv --color hardness --out map.html
+  skmicro segment fit micrographs/ --labels labels/ --out model.skops
+  skmicro segment predict model.skops micrographs/ --out phase-maps/
 
 Run 'skmicro COMMAND --help' for the options of one command."""
 
@@ -151,6 +153,15 @@ def _synthesize(args):
     return 0
 
 
+def _add_pixel_size_argument(p):
+    p.add_argument("--pixel-size", default=None, metavar="UM|TABLE:COLUMN|TABLE:LENGTH/PIXELS",
+                   help="micrometres per pixel: one number for every image; a spreadsheet "
+                        "column of them (e.g. metadata.csv:pixel_um); or a scale bar, a column "
+                        "of its length in micrometres and one of its length in pixels (e.g. "
+                        "metadata.csv:micron_bar/micron_bar_px); spreadsheet rows are matched to "
+                        "the files by file name (default: what each TIFF declares, if anything)")
+
+
 def _add_preparation_arguments(p, *, tiles=True):
     """The options of skmicro.workflow.Preparation, as one argument group (features, map,
     segment); _preparation_options(args) gives them back as its keyword arguments."""
@@ -162,12 +173,7 @@ def _add_preparation_arguments(p, *, tiles=True):
                         "the top or bottom edge and cut it)")
     g.add_argument("--data-bar-rows", type=int, default=None, metavar="N",
                    help="cut exactly N rows at the bottom instead of detecting the data bar")
-    g.add_argument("--pixel-size", default=None, metavar="UM|TABLE:COLUMN|TABLE:LENGTH/PIXELS",
-                   help="micrometres per pixel: one number for every image; a spreadsheet "
-                        "column of them (e.g. metadata.csv:pixel_um); or a scale bar, a column "
-                        "of its length in micrometres and one of its length in pixels (e.g. "
-                        "metadata.csv:micron_bar/micron_bar_px); spreadsheet rows are matched to "
-                        "the files by file name (default: what each TIFF declares, if anything)")
+    _add_pixel_size_argument(g)
     g.add_argument("--target-pixel-size", type=float, default=None, metavar="UM",
                    help="resample every image to this many micrometres per pixel first, for "
                         "images taken at different magnifications")
@@ -412,6 +418,139 @@ def _datasets(args):
     return 0
 
 
+def _add_segment_parser(sub):
+    p = _command(sub, "segment", "train a pixel classifier on labelled micrographs; apply it",
+                 "Trainable segmentation: 'segment fit' trains a classifier of every pixel "
+                 "from micrographs and label images (a class index per pixel, 255 where "
+                 "unlabelled) and writes a model file; 'segment predict' applies it to a "
+                 "folder: label maps, overlays and a measurements table.")
+    seg = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions")
+    _add_segment_fit_parser(seg)
+    _add_segment_predict_parser(seg)
+
+
+def _add_segment_fit_parser(sub):
+    p = _command(sub, "fit", "train a segmenter and write a model file",
+                 "Train a pixel classifier on the micrographs of IMAGES_DIR that have a label "
+                 "image in LABELS_DIR (matched by file stem: a.tif -> a.png), of the "
+                 "micrograph's full size, data bar included: one class index 0, 1, 2, ... per "
+                 "pixel, 255 where unlabelled (scribbles work like full masks). Each "
+                 "micrograph and its mask are prepared alike (data bar cut, resampled), and "
+                 "the preparation is stored in the model file for 'segment predict'. A rerun "
+                 "on the same files and settings recomputes nothing. Python: "
+                 "skmicro.workflow.fit_segmenter.")
+    p.add_argument("images", metavar="IMAGES_DIR", help="folder of micrographs")
+    p.add_argument("--labels", required=True, metavar="LABELS_DIR",
+                   help="folder of label images (PNG or TIFF), named like the micrographs")
+    p.add_argument("--out", required=True, metavar="MODEL.skops",
+                   help="the model file to write (a skops file; its folder must exist)")
+    p.add_argument("--features", action="append", metavar="NAME[:key=value,...]",
+                   help="dense descriptor, repeatable: filter_bank (Gaussian, gradient, "
+                        "Hessian and DoG filters; cheap, e.g. filter_bank:sigmas=[1,2,4]) or "
+                        "vgg_hypercolumn (VGG-19 hypercolumns) (default: the segmenter's "
+                        "default descriptors)")
+    p.add_argument("--class-names", default=None, metavar="NAME,NAME,...",
+                   help="names of the classes 0, 1, 2, ... separated by commas, e.g. "
+                        "matrix,network,spheroidite: a mask value beyond them is an error, and "
+                        "so is a class without any labelled pixel (default: the values found)")
+    p.add_argument("--pixels-per-image", type=int, default=5000, metavar="N",
+                   help="labelled pixels drawn from each micrograph, stratified by class "
+                        "(default: %(default)s)")
+    p.add_argument("--context", type=_sigmas, default="8,32", metavar="SIGMAS|none",
+                   help="Gaussian widths in pixels of the auto-context pass, separated by "
+                        "commas, or none for a single pass (default: %(default)s)")
+    _add_preparation_arguments(p, tiles=False)
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                   help="CPU threads (default: all cores)")
+    p.add_argument("--seed", type=int, default=0, dest="random_state", help=SEED_HELP)
+    _add_verbosity(p, 1, "progress bars and a summary line on stderr")
+    p.set_defaults(func=_segment_fit, python_names=dict(crop_data_bar="--data-bar-rows"))
+
+
+def _sigmas(text):
+    """'8,32' -> [8.0, 32.0]; 'none' -> None (an argparse type: a bad value is a usage error)."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return [float(v) for v in text.split(",") if v.strip()] or None
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected Gaussian widths in pixels separated by commas (e.g. 8,32) or none; got "
+            f"{text!r}") from None
+
+
+def _segment_fit(args):
+    from .workflow import fit_segmenter
+
+    names = None if args.class_names is None else args.class_names.split(",")
+    fit_segmenter(args.images, args.labels, args.out, features=args.features,
+                  class_names=names, pixels_per_image=args.pixels_per_image, context=args.context,
+                  **_preparation_options(args), random_state=args.random_state,
+                  device=args.device, n_jobs=args.n_jobs, verbose=args.verbose)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _add_segment_predict_parser(sub):
+    p = _command(sub, "predict", "segment a folder: label maps, overlays, measurements",
+                 "Segment every micrograph of IMAGES_DIR with a model from 'segment fit', "
+                 "prepared as the model says. Writes OUT_DIR/<stem>.png (one class index per "
+                 "pixel, uint8, the micrograph's height and width, 255 in the data bar), "
+                 "OUT_DIR/overlays/<stem>.png (the classes' colours over the micrograph, with "
+                 "a legend) and a measurements table (area fraction of each class; particle "
+                 "statistics with --particle-class) whose 'file' column joins the features "
+                 "table. Predictions are cached per file: a rerun recomputes nothing, and an "
+                 "interrupted run keeps what it finished. Python: "
+                 "skmicro.workflow.segment_folder.")
+    p.add_argument("model", metavar="MODEL.skops", help="a model file from 'segment fit'")
+    p.add_argument("images", metavar="IMAGES_DIR", help="folder of micrographs (or one file)")
+    p.add_argument("--out", required=True, metavar="OUT_DIR",
+                   help="output folder (created if missing; not the micrographs' folder)")
+    p.add_argument("--measurements", default=None, metavar="FILE",
+                   help="the measurements table, .csv or .parquet (default: "
+                        "OUT_DIR/measurements.csv)")
+    p.add_argument("--particle-class", default=None, metavar="CLASS",
+                   help="a class name or index whose connected regions are measured as "
+                        "particles: count and equivalent diameters (default: no particle "
+                        "statistics)")
+    _add_pixel_size_argument(p)
+    p.add_argument("--data-bar-rows", type=int, default=None, metavar="N", dest="crop_data_bar",
+                   help="cut exactly N rows at the bottom instead of what the model was "
+                        "trained with (for micrographs from another microscope)")
+    p.add_argument("--no-overlays", action="store_true", help="write no overlay images")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="also write OUT_DIR/uncertainty/<stem>.png: the normalized entropy of "
+                        "the class probabilities, 0 (sure) to 255 (no idea)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="cache folder (default: $XDG_CACHE_HOME/skmicro or ~/.cache/skmicro)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compute everything and keep nothing between runs")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                   help="CPU threads (default: all cores)")
+    _add_verbosity(p, 1, "a progress bar and a summary line on stderr")
+    p.set_defaults(func=_segment_predict, python_names=dict(
+        cache="--cache-dir or --no-cache", overlays="--no-overlays"))
+
+
+def _segment_predict(args):
+    from .workflow import segment_folder
+
+    particle = args.particle_class
+    if particle is not None and particle.isdigit():
+        particle = int(particle)
+    table = segment_folder(
+        args.model, args.images, args.out, pixel_size=args.pixel_size,
+        particle_class=particle, measurements=args.measurements,
+        overlays=not args.no_overlays, uncertainty=args.uncertainty,
+        crop_data_bar=args.crop_data_bar,
+        cache=False if args.no_cache else (args.cache_dir or True), device=args.device,
+        n_jobs=args.n_jobs, verbose=args.verbose)
+    print(f"wrote {len(table)} label maps to {args.out}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="skmicro", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -427,6 +566,7 @@ def build_parser():
     _add_features_parser(sub)
     _add_evaluate_parser(sub)
     _add_map_parser(sub)
+    _add_segment_parser(sub)
     return parser
 
 

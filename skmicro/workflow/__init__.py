@@ -5,7 +5,9 @@ file, cached per file; ``skmicro features`` on the command line), each file prep
 :class:`Preparation` says (data bar, pixel size, contrast, tiles); :func:`write_features` and
 :func:`read_features` store it as Parquet or CSV; :func:`join_table` matches a spreadsheet to
 it by file name, :func:`evaluate_features` cross-validates each descriptor against a column
-and :func:`map_collection` draws the collection as an interactive map. Functions here compose
+and :func:`map_collection` draws the collection as an interactive map;
+:func:`fit_segmenter` trains a pixel classifier on label images and :func:`segment_folder`
+turns a folder into label maps, overlays and a measurements table. Functions here compose
 the public estimators (no new math).
 
 Names load on first use (as in ``skmicro`` itself): a features run served from the cache
@@ -19,14 +21,17 @@ _LAZY = {
     "DEFAULT_EXCLUDE": "._files",
     "FilesLeftOutWarning": "._files",
     "MixedMagnificationWarning": "._pixel_sizes",
+    "DENSE_FEATURES": "._segment",
     "describe_folder": "._describe",
     "evaluate_features": "._evaluate",
+    "fit_segmenter": "._segment",
     "format_table": "._markdown",
     "join_table": "._join",
     "map_collection": "._map",
     "parse_table_column": "._join",
     "Preparation": "._preparation",
     "read_table": "._join",
+    "segment_folder": "._segment",
     "synthesize_file": "._synthesize",
     "DESCRIPTORS": "._specs",
     "parse_descriptor": "._specs",
