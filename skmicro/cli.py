@@ -446,9 +446,10 @@ def _add_segment_fit_parser(sub):
                    help="the model file to write (a skops file; its folder must exist)")
     p.add_argument("--features", action="append", metavar="NAME[:key=value,...]",
                    help="dense descriptor, repeatable: filter_bank (Gaussian, gradient, "
-                        "Hessian and DoG filters; cheap, e.g. filter_bank:sigmas=[1,2,4]) or "
-                        "vgg_hypercolumn (VGG-19 hypercolumns) (default: the segmenter's "
-                        "default descriptors)")
+                        "Hessian and DoG filters; cheap, e.g. filter_bank:sigmas=[1,2,4]), "
+                        "scattering (wavelet scattering maps) or vgg_hypercolumn (VGG-19 "
+                        "hypercolumns), with options of its estimator (default: the "
+                        "segmenter's default descriptors)")
     p.add_argument("--class-names", default=None, metavar="NAME,NAME,...",
                    help="names of the classes 0, 1, 2, ... separated by commas, e.g. "
                         "matrix,network,spheroidite: a mask value beyond them is an error, and "

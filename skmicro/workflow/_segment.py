@@ -35,10 +35,13 @@ __all__ = ["fit_segmenter", "segment_folder", "DENSE_FEATURES"]
 #: The dense descriptors a segmenter's ``features`` can name (``skmicro segment fit
 #: --features NAME[:key=value,...]``): ``filter_bank`` is
 #: :class:`~skmicro.features.FilterBankPixelFeatures` (Gaussian, gradient, Hessian, DoG at
-#: ``sigmas``; cheap), ``vgg_hypercolumn`` :class:`~skmicro.features.VGGHypercolumnPixelFeatures`
-#: (the VGG-19 hypercolumn). Not naming any uses the segmenter's default descriptors.
+#: ``sigmas``; cheap), ``scattering`` :class:`~skmicro.features.ScatteringPixelFeatures`
+#: (the wavelet scattering maps) and ``vgg_hypercolumn``
+#: :class:`~skmicro.features.VGGHypercolumnPixelFeatures` (the VGG-19 hypercolumn). Not naming
+#: any uses the segmenter's default descriptors.
 DENSE_FEATURES = {
     "filter_bank": "FilterBankPixelFeatures",
+    "scattering": "ScatteringPixelFeatures",
     "vgg_hypercolumn": "VGGHypercolumnPixelFeatures",
 }
 #: The layout version of the prediction cache (``<cache>/segment-v1/...``).
@@ -93,11 +96,11 @@ def _match(images, labels, caller, verbose):
         raise ValueError(
             f"{caller}: no micrograph in '{images}' has a label image in '{labels}': label "
             "images are matched by file stem (uhcs0006.tif -> uhcs0006.png).")
-    unused = sorted(set(masks) - {p.stem for p, _ in files})
-    left = len(files) - len(pairs)
-    if verbose and (left or unused):
-        print(f"{caller}: {left} micrograph(s) without a label image left out"
-              + (f"; label images without a micrograph: {', '.join(unused)}" if unused else ""),
+    unused = len(set(masks) - {p.stem for p, _ in files})
+    if verbose:
+        print(f"{caller}: {len(pairs)} micrographs with a label image"
+              + (f", {len(files) - len(pairs)} without (left out)" if len(files) > len(pairs)
+                 else "") + (f"; {unused} label images of other micrographs" if unused else ""),
               file=sys.stderr)
     return pairs
 
