@@ -158,14 +158,14 @@ def test_fitting_again_on_the_same_files_reuses_the_model(trained, monkeypatch):
 
 
 def test_masks_are_cut_and_resampled_like_their_images():
-    from skmicro.workflow._segment_files import mask_on_prepared
+    from skmicro.workflow import Preparation
 
     blocks = np.kron(np.arange(12).reshape(3, 4), np.ones((2, 2), int)).astype(np.uint8)
     mask = np.vstack([np.full((1, 8), 9, np.uint8), blocks, np.full((3, 8), 255, np.uint8)])
-    info = {"height": 10, "width": 8, "top": 1, "bottom": 3}
-    assert mask_on_prepared(mask, info, (6, 8)).tolist() == blocks.tolist()
-    halved = mask_on_prepared(mask, info, (3, 4))  # nearest: each 2x2 block -> one pixel
-    assert halved.tolist() == np.arange(12).reshape(3, 4).tolist()
+    info = {"height": 10, "width": 8, "top": 1, "bottom": 3, "shape": (6, 8)}
+    assert Preparation().to_prepared(mask, info).tolist() == blocks.tolist()
+    halved = Preparation().to_prepared(mask, {**info, "shape": (3, 4)})  # nearest: a block
+    assert halved.tolist() == np.arange(12).reshape(3, 4).tolist()     # -> one pixel
 
 
 def test_a_resampling_preparation_maps_back_to_the_files_pixels(tmp_path):

@@ -18,7 +18,6 @@ from ._segment_files import (
     cache_put,
     check_mask_values,
     display_grey,
-    mask_on_prepared,
     masks_by_stem,
     overlay,
     read_mask,
@@ -240,8 +239,8 @@ def fit_segmenter(images, labels, out=None, *, features=None, classifier=None,
     with progress_bar(len(pairs), verbose=verbose, desc="reading", unit="file") as bar:
         for (path, name, mask_path), size in zip(pairs, sizes):
             image, info = prep.prepare_file(path, pixel_size=size)
-            mask = mask_on_prepared(read_mask(mask_path, (info["height"], info["width"]),
-                                             caller), info, image.shape)
+            mask = prep.to_prepared(read_mask(mask_path, (info["height"], info["width"]),
+                                              caller), info, order=0)
             check_mask_values(mask, mask_path, UNLABELLED if names is None else len(names),
                               caller)
             X.append(image)

@@ -69,19 +69,6 @@ def read_mask(path, shape, caller):
     return mask
 
 
-def mask_on_prepared(mask, info, shape):
-    """A full-image label mask on the prepared image's pixels: the rows the preparation cut
-    (data bar) cut here too, then resampled to ``shape`` by nearest neighbour (the inverse of
-    :meth:`Preparation.to_original` with ``order=0``)."""
-    cut = mask[info["top"]:info["height"] - info["bottom"]]
-    if cut.shape != tuple(shape):
-        from skimage.transform import resize
-
-        cut = resize(cut, shape, order=0, mode="edge", anti_aliasing=False,
-                     preserve_range=True).astype(mask.dtype)
-    return np.ascontiguousarray(cut)
-
-
 def check_mask_values(mask, path, n_classes, caller):
     """Every value a class index below ``n_classes`` or 255; at least one labelled pixel."""
     values = np.unique(mask)
