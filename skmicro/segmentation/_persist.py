@@ -79,6 +79,23 @@ def load_segmenter(path, *, trusted=None):
     ValueError
         The file is not a skops file, holds something other than a segmenter, or holds
         types that are neither trusted by default nor listed in ``trusted``.
+
+    See Also
+    --------
+    save_segmenter : write one.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skmicro.segmentation import load_segmenter
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("not a model")
+    >>> try:
+    ...     load_segmenter(path)
+    ... except ValueError as exc:
+    ...     print("is not a segmenter model file" in str(exc))
+    True
     """
     import skops.io as sio
 
