@@ -2,7 +2,7 @@
 scikit-image's trainable segmentation, on the six folds of DeCost et al. (2019), in one run.
 
     python benchmarks/bench_segmentation.py [DATA_FOLDER] [--json PATH] [--folds 0 1 ...]
-        [--methods NAME ...] [--cache DIR]
+        [--methods NAME ...] [--cache DIR] [--resume DIR]
 
 DATA_FOLDER defaults to the copy that ships with skmicro (``skmicro.datasets.load_uhcs24``:
 24 SEM micrographs with the experts' per-pixel annotations, CC BY-SA 3.0 US: "Ultrahigh Carbon
@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -50,7 +51,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 CLASS_NAMES = ("matrix", "network", "spheroidite", "widmanstatten")
 ROWS = 484  # rows 0-483 are labelled; the data bar below is not
-FEATURE_SECONDS = {}  # image key -> seconds its descriptors took when first computed
 
 
 def load(folder=None):
@@ -107,14 +107,26 @@ class CachedPixelFeatures(TransformerMixin, BaseEstimator):
             if not path.exists():
                 t0 = time.perf_counter()
                 stack = self.fitted_.transform(image[None])[0].astype(np.float32)
-                FEATURE_SECONDS[key] = time.perf_counter() - t0
-                np.save(path, stack)
+                seconds = time.perf_counter() - t0
+                tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+                np.save(tmp, stack)
+                os.replace(tmp, path)  # atomic: other processes see all of it or nothing
+                path.with_suffix(".seconds").write_text(repr(seconds))
             out.append(np.load(path, mmap_mode="r"))
         return np.stack(out)
 
     def seconds(self, images):
-        return sum(FEATURE_SECONDS[f"{self.name}-{hashlib.sha1(np.ascontiguousarray(im, np.float32).tobytes()).hexdigest()[:16]}"]  # noqa: E501
-                   for im in images)
+        """Seconds the descriptors of ``images`` took when first computed (any process)."""
+        total = 0.0
+        for image in images:
+            digest = hashlib.sha1(np.ascontiguousarray(image, np.float32).tobytes())
+            path = Path(self.folder) / f"{self.name}-{digest.hexdigest()[:16]}.seconds"
+            for _ in range(3600):  # a stack cached by another process: wait for its time
+                if path.exists():
+                    break
+                time.sleep(1)
+            total += float(path.read_text())
+        return total
 
 
 # ------------------------------------------------------------------- the methods
@@ -217,6 +229,10 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=None, help="run only these methods")
     parser.add_argument("--cache", default=None,
                         help="keep descriptor stacks here (default: a temporary folder)")
+    parser.add_argument("--resume", default=None,
+                        help="keep each method's held-out maps and times per fold in this "
+                        "folder and reuse those already there (runs split over processes or "
+                        "interrupted runs; the summary is the same)")
     args = parser.parse_args(argv)
     print_machine_header()
     images, masks, sizes, names, folds = load(args.folder)
@@ -226,6 +242,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="skmicro-seg-") as tmp:
         cache = args.cache or tmp
         Path(cache).mkdir(parents=True, exist_ok=True)
+        if args.resume:
+            Path(args.resume).mkdir(parents=True, exist_ok=True)
         results, lines = {}, []
         for name, run in methods(cache, args.methods).items():
             conf = np.zeros((4, 4), np.int64)
@@ -234,7 +252,15 @@ def main(argv=None):
             for k in fold_ids:
                 test = np.flatnonzero(folds == k)
                 train = np.flatnonzero(folds != k)
-                maps, f_s, p_s = run(images[train], masks[train], images[test])
+                part = Path(args.resume) / f"{name}_fold{k}.npz" if args.resume else None
+                if part is not None and part.exists():
+                    saved = np.load(part)
+                    maps, f_s, p_s = list(saved["maps"]), float(saved["fit_s"]), float(
+                        saved["pred_s"])
+                else:
+                    maps, f_s, p_s = run(images[train], masks[train], images[test])
+                    if part is not None:
+                        np.savez_compressed(part, maps=np.stack(maps), fit_s=f_s, pred_s=p_s)
                 fit_s.append(f_s)
                 pred_s.append(p_s)
                 fold_conf = sum(confusion(masks[i], m) for i, m in zip(test, maps))
