@@ -305,7 +305,7 @@ def segment_folder(model, images, out, *, pixel_size=None, particle_class=None,
     - ``out/<stem>.png``: the label map, one class index (uint8) per pixel of the file, of its
       height and width, 255 in the data bar (which is not segmented);
     - ``out/overlays/<stem>.png`` (``overlays=True``): the micrograph with each class's colour
-      blended over it, the class boundaries in white, and a legend with the area fractions;
+      blended over it and a legend with the area fractions;
     - ``out/uncertainty/<stem>.png`` (``uncertainty=True``): the normalized entropy of the
       class probabilities (:func:`~skmicro.segmentation.pixel_uncertainty`) as 0-255, 0 in
       the data bar;

@@ -147,24 +147,16 @@ def display_grey(path):
     return np.clip((image - lo) / max(hi - lo, 1e-12) * 255, 0, 255).astype(np.uint8)
 
 
-def boundaries(labels):
-    """Pixels whose right or lower neighbour has another label (1 pixel wide)."""
-    edge = np.zeros(labels.shape, bool)
-    edge[:, :-1] |= labels[:, :-1] != labels[:, 1:]
-    edge[:-1] |= labels[:-1] != labels[1:]
-    return edge
-
-
-def overlay(grey, labels, classes, names, fractions, *, alpha=0.4):
-    """An RGB image for a person: the micrograph, each class's colour blended over its pixels,
-    the class boundaries in white, and a legend strip below (colour, name, area fraction)."""
+def overlay(grey, labels, classes, names, fractions, *, alpha=0.45):
+    """An RGB image for a person: the micrograph, each class's colour blended over its pixels
+    (the data bar left grey), and a legend strip below (colour, name, area fraction). No
+    boundary lines: on a speckled map they would hide the micrograph."""
     from PIL import Image, ImageDraw, ImageFont
 
     rgb = np.repeat(grey[..., None].astype(np.float32), 3, axis=-1)
     for k, c in enumerate(classes):
         sel = labels == c
         rgb[sel] = (1 - alpha) * rgb[sel] + alpha * COLOURS[k % len(COLOURS)]
-    rgb[boundaries(labels) & (labels != UNLABELLED)] = 255
     height, width = grey.shape
     size = int(np.clip(width / 40, 12, 40))
     try:
