@@ -454,7 +454,7 @@ def _add_segment_fit_parser(sub):
                    help="names of the classes 0, 1, 2, ... separated by commas, e.g. "
                         "matrix,network,spheroidite: a mask value beyond them is an error, and "
                         "so is a class without any labelled pixel (default: the values found)")
-    p.add_argument("--pixels-per-image", type=int, default=5000, metavar="N",
+    p.add_argument("--pixels-per-image", type=int, default=2000, metavar="N",
                    help="labelled pixels drawn from each micrograph, stratified by class "
                         "(default: %(default)s)")
     p.add_argument("--context", type=_sigmas, default="8,32", metavar="SIGMAS|none",

@@ -116,7 +116,7 @@ def _class_names(class_names, caller):
 
 
 def fit_segmenter(images, labels, out=None, *, features=None, classifier=None,
-                  class_names=None, pixels_per_image=5000, context=(8, 32),
+                  class_names=None, pixels_per_image=2000, context=(8, 32),
                   crop_data_bar=True, pixel_size=None, target_pixel_size=None, contrast=None,
                   preparation=None, random_state=0,
                   device="auto", n_jobs=None, verbose=1):
@@ -151,7 +151,7 @@ def fit_segmenter(images, labels, out=None, *, features=None, classifier=None,
     class_names : sequence of str or None, default=None
         Names of the classes 0, 1, 2, ...: a mask value beyond them is an error, and so is a
         class without any labelled pixel. None: the values found, named by their number.
-    pixels_per_image : int, default=5000
+    pixels_per_image : int, default=2000
         Labelled pixels drawn from each micrograph, stratified by class
         (:class:`~skmicro.segmentation.TrainableSegmenter`).
     context : sequence of float or None, default=(8, 32)
