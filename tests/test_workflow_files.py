@@ -110,3 +110,17 @@ def test_uhcs24_recursive_leaves_out_its_labels():
     assert len(table) == 24 and not any(f.startswith("labels/") for f in table.index)
     assert len(table.attrs["excluded"]["labels"]) == 24
     assert len(notices) == 1 and "labels/ (24)" in notices[0]
+
+
+def test_a_folder_of_links_is_named_by_its_links(tmp_path):
+    # links to files in another folder, as a user gathers a collection without copying it
+    store, folder = tmp_path / "store", tmp_path / "collection"
+    folder.mkdir()
+    for i, name in enumerate(("x1.png", "x2.png")):
+        _save(store / name, seed=i)
+        (folder / f"link_{name}").symlink_to(store / name)
+    table, _ = _run(folder)
+    assert table.index.tolist() == ["link_x1.png", "link_x2.png"]
+    direct, _ = _run(store)
+    np.testing.assert_array_equal(table.filter(like='power_spectrum__').to_numpy(),
+                                  direct.filter(like='power_spectrum__').to_numpy())

@@ -109,7 +109,7 @@ def list_micrographs(paths, *, recursive=False, exclude=()):
                     "exclude=[] to take them, or name the folder itself."
                 )
             files += kept
-            roots.append(path.resolve())
+            roots.append(_absolute(path))
         elif path.is_file():
             if not is_micrograph(path):
                 raise ValueError(
@@ -117,7 +117,7 @@ def list_micrographs(paths, *, recursive=False, exclude=()):
                     f"describe_folder reads {', '.join(MICROGRAPH_EXTENSIONS)} files."
                 )
             files.append(path)
-            roots.append(path.resolve().parent)
+            roots.append(_absolute(path).parent)
         else:
             raise FileNotFoundError(
                 f"No such folder or file: '{path}'. Give the folder that holds the micrographs."
@@ -125,11 +125,17 @@ def list_micrographs(paths, *, recursive=False, exclude=()):
     base = roots[0] if len(roots) == 1 else Path(os.path.commonpath(roots))
 
     def name(f):
-        return PurePosixPath(*f.resolve().relative_to(base).parts).as_posix()
+        return PurePosixPath(*_absolute(f).relative_to(base).parts).as_posix()
 
-    named = {f.resolve(): name(f) for f in files}
+    named = {_absolute(f): name(f) for f in files}
     skipped = {pattern: sorted(name(f) for f in fs) for pattern, fs in left_out.items()}
     return sorted(named.items(), key=lambda item: item[1]), skipped
+
+
+def _absolute(path):
+    # Absolute without following links: a folder of symlinks to files elsewhere keeps the
+    # links' names (resolve() would name the targets, outside the folder).
+    return Path(os.path.abspath(path))
 
 
 def left_out_notice(skipped, exclude_given):
