@@ -272,7 +272,8 @@ def main(argv=None):
                       f"predict {p_s:.1f} s/image", flush=True)
             acc, iu = scores(conf)
             held = np.concatenate([np.flatnonzero(folds == k) for k in fold_ids])
-            r2 = tile_r2([images[i] for i in held], [predicted[i] for i in held], sizes[held])
+            r2 = tile_r2([images[i] for i in held], [masks[i] for i in held],
+                         [predicted[i] for i in held], sizes[held])
             results[name] = {
                 "pixel_accuracy": acc, "mean_iu": float(iu.mean()),
                 "iu": {c: float(v) for c, v in zip(CLASS_NAMES, iu)},
