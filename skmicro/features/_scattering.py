@@ -149,8 +149,8 @@ class ScatteringFeatures(ImageTransformer):
     **Image sizes.** Filters are built on first use and cached per process for each (image
     size, J, L, device) in a least-recently-used cache of at most 16 banks and 1 GiB
     (``skmicro.clear_caches()`` empties it; a 437x551 bank at J=4, L=8 holds 107 MB, so
-    about nine sizes of 400-600 pixels a side stay cached). A new size costs about 0.1 s of
-    set-up on a 2-core CPU (J=4, L=8, 400-600 pixels a side; kymatio's frontends spend tens
+    about nine sizes of 400-600 pixels a side stay cached). A new size costs 0.3-0.6 s of
+    set-up on an idle 2-core CPU (J=4, L=8, 400-600 pixels a side; kymatio's frontends spend tens
     of seconds on the same bank), and images of a cached size reuse it in any order. Images are
     never padded to shared sizes: that changed the coefficients by 1-2% (median; up to 22%)
     for little saving (docs/scattering.md, "What a new image size costs"). Filters are never stored on the estimator, so ``clone``,
