@@ -326,6 +326,27 @@ def _describe_folder_rows(X, device):
     return table.drop(columns=[c for c in table.columns if c.startswith("meta__")]).to_numpy()
 
 
+def _segmenter_proba(device):
+    """Class probabilities of a small segmenter fitted and run on ``device``: two textures,
+    scribbled; a logistic regression, whose fit moves smoothly with its inputs (a tree's bin
+    edges could flip on a float difference and hide what the check is about)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from skmicro.features import FilterBankPixelFeatures
+    from skmicro.segmentation import TrainableSegmenter
+
+    X = images(3, 48, seed=5)
+    X = X if X.ndim == 3 else X.mean(axis=-1)
+    X = X.astype(np.float32)
+    X[:, :, 24:] = 0.5 * X[:, :, 24:] + 0.5
+    y = np.full(X.shape, 255, np.uint8)
+    y[:, :, 4], y[:, :, 40] = 0, 1
+    seg = TrainableSegmenter(FilterBankPixelFeatures(sigmas=(1, 2)),
+                             LogisticRegression(max_iter=500), context=None, random_state=0,
+                             device=device).fit(X, y)
+    return seg.predict_proba(X)
+
+
 def section_agreement(ctx):
     """CPU vs device for every device-taking public name, each with a stated tolerance."""
     from skmicro import (
@@ -446,9 +467,14 @@ def section_agreement(ctx):
     ck.compare("describe_folder (PNG files; power spectrum + scattering J=3)",
                {"describe_folder"}, lambda dev: _describe_folder_rows(X, dev),
                "rel. Frobenius", 1e-4)
+    ck.compare("TrainableSegmenter predict_proba (filter bank, logistic regression, no context)",
+               {"TrainableSegmenter"}, lambda dev: _segmenter_proba(dev),
+               "max abs. difference", 1e-3, compare=lambda a, b: float(np.abs(a - b).max()))
     # Composite entry points whose every device step is checked above: run_demo is
-    # PowerSpectrumFeatures on Perlin textures, synthesize_file is synthesize_texture on files.
-    ck.covered.update({"run_lubbers2017", "run_demo", "synthesize_file"})
+    # PowerSpectrumFeatures on Perlin textures, synthesize_file is synthesize_texture on files,
+    # fit_segmenter / segment_folder are TrainableSegmenter on prepared files.
+    ck.covered.update({"run_lubbers2017", "run_demo", "synthesize_file", "fit_segmenter",
+                       "segment_folder"})
     names = device_parameters()
     uncovered = sorted(names - ck.covered)
     rows_ = [[r["name"], r["metric"], fmt(r["value"]), fmt(r["tol"]),
